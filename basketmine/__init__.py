@@ -1,0 +1,31 @@
+"""basketmine: what else will they buy, and when?
+
+Market-basket and sequence mining from a shop's transaction log.  Encode the
+log once as a :class:`TransactionMatrix`, then mine it.
+"""
+from ._validation import InvalidParameterError
+from .io import read_baskets, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
+from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
+from .rules import association_rules, rule_value
+from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
+
+__version__ = "0.1.0"
+
+__all__ = sorted([
+    "CleaningReport",
+    "CustomerSequences",
+    "InvalidParameterError",
+    "MiningLimitError",
+    "MiningLimitWarning",
+    "TransactionMatrix",
+    "association_rules",
+    "frequent_itemsets",
+    "read_baskets",
+    "read_csv",
+    "read_fimi",
+    "read_parquet",
+    "read_spmf",
+    "rule_value",
+    "write_fimi",
+    "write_spmf",
+])

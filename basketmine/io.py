@@ -1,0 +1,190 @@
+"""Readers and writers: CSV / Parquet invoice lines, basket-per-line text,
+FIMI transactions and SPMF sequences, all into a TransactionMatrix."""
+from __future__ import annotations
+
+import gzip
+import os
+
+import numpy as np
+import pandas as pd
+
+from . import _encode
+from ._validation import InvalidParameterError
+from .transactions import CleaningReport, TransactionMatrix
+
+__all__ = ["read_baskets", "read_csv", "read_fimi", "read_parquet", "read_spmf",
+           "write_fimi", "write_spmf"]
+
+_LINE_COLS = ("customer", "time", "quantity", "price", "cost")
+
+
+def _open_text(path, owner: str):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InvalidParameterError(
+            f"The 'path' parameter of {owner} must name an existing file. Got {path!r} instead.")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, "rt", encoding="utf-8")
+
+
+def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellations):
+    if basket is None or item is None:
+        raise InvalidParameterError(
+            f"{owner} reads invoice lines and needs both the 'basket' and 'item' columns "
+            f"(columns here: {', '.join(map(repr, df.columns[:20]))}). For one basket per line "
+            f"use read_baskets.")
+    return TransactionMatrix.from_frame(df, basket, item, cancellations=cancellations, **kw)
+
+
+def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
+             cost=None, *, cancellations="drop", **read_kw) -> TransactionMatrix:
+    """Read a CSV of invoice lines (one row per basket x item).
+
+    Column parameters are as in :meth:`TransactionMatrix.from_frame`; other
+    keywords go to :func:`pandas.read_csv`.  Only the named columns are read.
+    Basket, item and customer ids are read as text so that codes such as
+    ``"85123A"`` and ``"00123"`` survive.
+    """
+    owner = "read_csv"
+    cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
+    wanted = [c for c in (basket, item, *cols.values()) if c is not None]
+    text_cols = {c: str for c in (basket, item, customer) if c is not None}
+    with _open_text(path, owner) as fh:
+        try:
+            df = pd.read_csv(fh, usecols=wanted or None, dtype=text_cols, **read_kw)
+        except ValueError as exc:
+            raise InvalidParameterError(f"{owner}: cannot read {os.fspath(path)!r}: {exc}") from None
+    return _lines_frame(df, owner, basket, item, cols, cancellations)
+
+
+def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
+                 cost=None, *, cancellations="drop") -> TransactionMatrix:
+    """Read a Parquet file of invoice lines (needs pyarrow)."""
+    owner = "read_parquet"
+    if not os.path.exists(os.fspath(path)):
+        raise InvalidParameterError(
+            f"The 'path' parameter of {owner} must name an existing file. Got {os.fspath(path)!r} instead.")
+    cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
+    wanted = [c for c in (basket, item, *cols.values()) if c is not None]
+    df = pd.read_parquet(path, columns=wanted or None)
+    return _lines_frame(df, owner, basket, item, cols, cancellations)
+
+
+def read_baskets(path, sep: str = ",") -> TransactionMatrix:
+    """Read one basket per line, items separated by ``sep`` (Groceries' format).
+
+    Surrounding white space of each item is removed; empty fields are
+    counted as missing items; an empty line is an empty basket.
+    """
+    with _open_text(path, "read_baskets") as fh:
+        lines = fh.read().splitlines()
+    baskets = [[x.strip() or None for x in line.split(sep)] if line.strip() else [] for line in lines]
+    return TransactionMatrix.from_baskets(baskets)
+
+
+def _int_tokens(text: str, owner: str, path) -> np.ndarray:
+    try:
+        return np.array(text.split(), dtype=np.int64)
+    except ValueError:
+        bad = next(t for t in text.split() if not t.lstrip("-").isdigit())
+        raise InvalidParameterError(
+            f"{owner}: {os.fspath(path)!r} must hold whitespace-separated integers; found {bad!r}.") from None
+
+
+def _csr_from_tokens(tokens: np.ndarray, lengths: np.ndarray, report: CleaningReport):
+    labels, codes = np.unique(tokens, return_inverse=True)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indptr, codes, n_rep = _encode.sort_dedupe(indptr, codes.astype(np.int32))
+    report.add("item repeated in a basket", n_rep, "merged")
+    lab = np.empty(len(labels), dtype=object)
+    lab[:] = labels.tolist()
+    return indptr, codes, lab
+
+
+def read_fimi(path) -> TransactionMatrix:
+    """Read FIMI transactions: one basket per line, integer items separated by
+    white space (``.gz`` read transparently)."""
+    owner = "read_fimi"
+    with _open_text(path, owner) as fh:
+        text = fh.read()
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    lengths = np.fromiter((len(line.split()) for line in lines), dtype=np.int64, count=len(lines))
+    tokens = _int_tokens(text, owner, path)
+    report = CleaningReport(rows_in=len(tokens))
+    indptr, codes, labels = _csr_from_tokens(tokens, lengths, report)
+    return TransactionMatrix(indptr, codes, labels, report=report)
+
+
+def read_spmf(path) -> TransactionMatrix:
+    """Read SPMF sequences: one customer per line, items separated by spaces,
+    ``-1`` closing an itemset (a basket) and ``-2`` the sequence.
+
+    Each itemset becomes a basket; the customer is the line number (from 0)
+    and the baskets keep their order in the line.  Lines starting with ``@``,
+    ``#`` or ``%`` are metadata and skipped.
+    """
+    owner = "read_spmf"
+    with _open_text(path, owner) as fh:
+        lines = [ln for ln in fh.read().splitlines() if ln.strip() and ln.lstrip()[0] not in "@#%"]
+    toks = _int_tokens("\n".join(lines), owner, path)
+    per_line = np.fromiter((len(ln.split()) for ln in lines), dtype=np.int64, count=len(lines))
+    line_of = np.repeat(np.arange(len(lines), dtype=np.int64), per_line)
+    if len(toks) and toks[-1] != -2:
+        raise InvalidParameterError(f"{owner}: {os.fspath(path)!r} must end every sequence with -2.")
+    is_end = toks == -1
+    seq_end = toks == -2
+    items = (toks >= 0)
+    bad = ~(items | is_end | seq_end)
+    if bad.any():
+        raise InvalidParameterError(
+            f"{owner}: {os.fspath(path)!r} holds {int(toks[bad][0])}; SPMF items are integers >= 0, "
+            f"-1 closes an itemset and -2 a sequence.")
+    # an itemset not closed by -1 before -2 is closed by the -2
+    closes = is_end | (seq_end & ~np.concatenate([[True], is_end[:-1]]) & ~np.concatenate([[True], seq_end[:-1]]))
+    basket_of = np.cumsum(closes) - closes  # basket index of each token
+    n_baskets = int(closes.sum())
+    item_basket = basket_of[items]
+    lengths = np.bincount(item_basket, minlength=n_baskets)
+    report = CleaningReport(rows_in=int(items.sum()))
+    indptr, codes, labels = _csr_from_tokens(toks[items], lengths, report)
+    cust = line_of[closes].astype(np.int32)
+    cust_labels = np.empty(len(lines), dtype=object)
+    cust_labels[:] = list(range(len(lines)))
+    return TransactionMatrix(indptr, codes, labels, customer_codes=cust, customer_labels=cust_labels,
+                             report=report)
+
+
+def _int_labels(tm: TransactionMatrix, owner: str) -> np.ndarray:
+    try:
+        lab = np.array(tm.labels.tolist(), dtype=np.int64)
+    except (TypeError, ValueError):
+        lab = None
+    if lab is None or (lab < 0).any():
+        raise InvalidParameterError(
+            f"{owner} writes integer items >= 0; this TransactionMatrix has labels such as "
+            f"{tm.labels[:3].tolist()!r}. Recode them first.")
+    return lab
+
+
+def write_fimi(tm: TransactionMatrix, path) -> None:
+    """Write the baskets as FIMI lines (labels must be integers >= 0)."""
+    lab = _int_labels(tm, "write_fimi")
+    with open(path, "w", encoding="utf-8") as fh:
+        for a, b in zip(tm.indptr[:-1], tm.indptr[1:]):
+            fh.write(" ".join(map(str, lab[tm.indices[a:b]])) + "\n")
+
+
+def write_spmf(tm: TransactionMatrix, path) -> None:
+    """Write each customer's baskets, oldest first, as one SPMF line."""
+    lab = _int_labels(tm, "write_spmf")
+    seqs = tm.customer_sequences()
+    with open(path, "w", encoding="utf-8") as fh:
+        for k in range(len(seqs)):
+            parts = []
+            for b in seqs.baskets[seqs.indptr[k]:seqs.indptr[k + 1]]:
+                parts.append(" ".join(map(str, lab[tm.indices[tm.indptr[b]:tm.indptr[b + 1]]])) + " -1")
+            fh.write(" ".join(parts) + " -2\n")

@@ -1,0 +1,102 @@
+# Encoding kernels for the TransactionMatrix builder: turn Python baskets
+# into codes, and put each CSR row in ascending order without repeats.
+
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport qsort
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+
+class UnhashableItemError(TypeError):
+    """An item cannot be a dictionary key (e.g. a list)."""
+
+
+def encode_baskets(list baskets, Py_ssize_t total):
+    """Give every distinct item a code in order of first appearance.
+
+    ``baskets`` is a list of lists/tuples/sets; ``total`` the number of items
+    in all of them.  Items that are None or float NaN are missing: skipped
+    and counted.
+
+    Returns (labels, codes, indptr, n_missing).
+    """
+    cdef dict vocab = {}
+    cdef list labels = []
+    cdef Py_ssize_t n = len(baskets), b, k = 0, n_missing = 0
+    cdef object basket, item, code
+    codes_arr = np.empty(total, dtype=np.int32)
+    indptr_arr = np.empty(n + 1, dtype=np.int64)
+    cdef int32_t[::1] codes = codes_arr
+    cdef int64_t[::1] indptr = indptr_arr
+    indptr[0] = 0
+    for b in range(n):
+        basket = baskets[b]
+        for item in basket:
+            if item is None or (type(item) is float and item != item):
+                n_missing += 1
+                continue
+            try:
+                code = vocab.get(item)
+            except TypeError as exc:
+                raise UnhashableItemError(
+                    f"baskets[{b}] holds an item of type {type(item).__name__}, "
+                    f"which cannot be an item label (labels must be hashable, "
+                    f"e.g. str or int)"
+                ) from exc
+            if code is None:
+                code = len(labels)
+                vocab[item] = code
+                labels.append(item)
+            if k >= total:
+                raise ValueError("baskets changed size while being encoded")
+            codes[k] = <int32_t>code
+            k += 1
+        indptr[b + 1] = k
+    return labels, codes_arr[:k], indptr_arr, n_missing
+
+
+cdef int _cmp_int32(const void* a, const void* b) noexcept nogil:
+    cdef int32_t x = (<const int32_t*>a)[0]
+    cdef int32_t y = (<const int32_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+def sort_dedupe(const int64_t[::1] indptr,     # IN  row pointers
+                int32_t[::1] codes):           # IN/OUT codes, sorted in place
+    """Sort each row ascending and drop repeated codes within a row.
+
+    Returns (new_indptr, new_codes, n_repeats); ``codes`` is reordered.
+    """
+    cdef Py_ssize_t n = indptr.shape[0] - 1, r, p, q, w = 0, start, end
+    cdef int32_t x, v
+    cdef int64_t n_rep = 0
+    out_ptr = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t[::1] optr = out_ptr
+    optr[0] = 0
+    with nogil:
+        for r in range(n):
+            start = indptr[r]
+            end = indptr[r + 1]
+            if end - start <= 16:
+                for p in range(start + 1, end):
+                    v = codes[p]
+                    q = p
+                    while q > start and codes[q - 1] > v:
+                        codes[q] = codes[q - 1]
+                        q -= 1
+                    codes[q] = v
+            else:
+                qsort(&codes[start], end - start, sizeof(int32_t), _cmp_int32)
+            for p in range(start, end):
+                x = codes[p]
+                if p > start and x == v:
+                    n_rep += 1
+                    continue
+                codes[w] = x
+                v = x
+                w += 1
+            optr[r + 1] = w
+    return out_ptr, np.asarray(codes)[:w].copy(), n_rep
