@@ -74,12 +74,13 @@ def read_parquet(path, basket=None, item=None, customer=None, time=None, quantit
 def read_baskets(path, sep: str = ",") -> TransactionMatrix:
     """Read one basket per line, items separated by ``sep`` (Groceries' format).
 
-    Surrounding white space of each item is removed; empty fields are
-    counted as missing items; an empty line is an empty basket.
+    Items are kept exactly as written (Groceries has labels with a trailing
+    space, as in arules); empty fields are counted as missing items; an
+    empty line is an empty basket.
     """
     with _open_text(path, "read_baskets") as fh:
         lines = fh.read().splitlines()
-    baskets = [[x.strip() or None for x in line.split(sep)] if line.strip() else [] for line in lines]
+    baskets = [[x if x.strip() else None for x in line.split(sep)] if line.strip() else [] for line in lines]
     return TransactionMatrix.from_baskets(baskets)
 
 

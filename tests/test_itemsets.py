@@ -1,0 +1,180 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import basketmine as bm
+from basketmine import InvalidParameterError, MiningLimitError, MiningLimitWarning, TransactionMatrix
+from basketmine import _itemsets, _reference
+from basketmine.itemsets import choose_method, min_count_of
+
+from conftest import DATASETS, shared
+
+
+def as_dict(df):
+    return dict(zip(df["itemsets"], df["count"]))
+
+
+def random_baskets(seed, n=60, n_items=9, density=0.35):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.05, density * 2, n_items)
+    return [[f"i{j}" for j in range(n_items) if rng.random() < p[j]] for _ in range(n)]
+
+
+def kernel(tm, min_count, method, max_len=None, min_len=1):
+    status = np.zeros(4, dtype=np.int64)
+    items, offsets, counts, r2c, stop = _itemsets.mine(
+        tm.indptr.astype(np.int64), tm.indices, tm.n_items, min_count, min_len,
+        max_len or 2**31 - 1, 10**9, 0.0, method, status)
+    sets = _itemsets.frozensets(r2c[items], offsets, tm.labels)
+    return dict(zip(sets, counts.tolist())), stop
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("method", ["occurrence", "bitset"])
+def test_both_kernels_equal_brute_force(seed, method):
+    baskets = random_baskets(seed)
+    tm = TransactionMatrix.from_baskets(baskets)
+    for min_count in (1, 3, 8):
+        for max_len in (None, 2):
+            got, stop = kernel(tm, min_count, method, max_len)
+            assert stop == 0
+            assert got == _reference.frequent_itemsets(baskets, min_count, max_len=max_len)
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("target", ["all", "closed", "maximal"])
+def test_frequent_itemsets_equals_brute_force_for_every_target(seed, target):
+    baskets = random_baskets(100 + seed, n=40 + seed, n_items=8)
+    tm = TransactionMatrix.from_baskets(baskets)
+    for min_support, min_len, max_len in ((0.1, 1, None), (3, 2, 3), (0.25, 1, 2)):
+        df = bm.frequent_itemsets(tm, min_support, target=target, min_len=min_len, max_len=max_len)
+        want = _reference.frequent_itemsets(baskets, min_count_of(min_support, len(baskets)),
+                                            target, min_len, max_len)
+        assert as_dict(df) == want
+        assert np.allclose(df["support"], df["count"] / len(baskets))
+
+
+def test_result_order_is_stable_and_documented():
+    baskets = random_baskets(7, n=80)
+    tm = TransactionMatrix.from_baskets(baskets)
+    a = bm.frequent_itemsets(tm, 0.05)
+    b = bm.frequent_itemsets(TransactionMatrix.from_baskets(list(reversed(baskets))), 0.05)
+    assert a["itemsets"].tolist() == b["itemsets"].tolist()
+    assert list(a.columns) == ["support", "count", "itemsets"]
+    # each itemset comes right after its parent prefix or a sibling subtree: the
+    # singletons appear in ascending support order
+    singles = a[a["itemsets"].map(len) == 1]
+    assert singles["count"].is_monotonic_increasing
+
+
+def test_dense_and_sparse_data_pick_their_kernel():
+    dense = TransactionMatrix.from_baskets([list(range(10))] * 50)
+    sparse = TransactionMatrix.from_baskets([[i] for i in range(500)])
+    assert choose_method(dense, 5) == "bitset"
+    assert choose_method(sparse, 1) == "occurrence"
+
+
+def test_max_itemsets_stops_cleanly_with_a_warning_and_a_flag():
+    tm = TransactionMatrix.from_baskets([list(range(20))] * 3)  # 2^20 - 1 itemsets
+    with pytest.warns(MiningLimitWarning, match="max_itemsets"):
+        df = bm.frequent_itemsets(tm, 1, max_itemsets=1000)
+    assert len(df) == 1000 and df.attrs["truncated"] and df.attrs["stop_reason"] == "max_itemsets"
+    with pytest.raises(MiningLimitError, match="target='closed'"):
+        bm.frequent_itemsets(tm, 1, target="closed", max_itemsets=1000)
+
+
+def test_time_limit_stops_cleanly():
+    tm = TransactionMatrix.from_baskets([list(range(40))] * 2)  # 2^40 itemsets: never finishes
+    with pytest.warns(MiningLimitWarning, match="time_limit"):
+        df = bm.frequent_itemsets(tm, 1, time_limit=0.3, max_itemsets=10**9)
+    assert df.attrs["stop_reason"] == "time_limit" and len(df) > 0
+
+
+def test_progress_callback_reports_and_result_is_the_same():
+    tm = TransactionMatrix.from_baskets([list(range(18))] * 2 + [list(range(9))])
+    seen = []
+    df = bm.frequent_itemsets(tm, 1, progress=lambda n, s: seen.append((n, s)))
+    assert len(df) == 2**18 - 1
+    assert as_dict(df) == as_dict(bm.frequent_itemsets(tm, 1))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(min_support=0), "'min_support' parameter of frequent_itemsets must be a float in the range"),
+    (dict(min_support=1.5), "Got 1.5"),
+    (dict(min_support=0.1, target="closd"), "'target'"),
+    (dict(min_support=0.1, max_len=0), "'max_len'"),
+    (dict(min_support=0.1, min_len=3, max_len=2), "'max_len'"),
+    (dict(min_support=0.1, max_itemsets=-1), "'max_itemsets'"),
+    (dict(min_support=0.1, time_limit=0), "'time_limit'"),
+    (dict(min_support=True), "'min_support'"),
+])
+def test_bad_parameters_get_one_clear_message(kwargs, match):
+    tm = TransactionMatrix.from_baskets([["a", "b"], ["a"]])
+    with pytest.raises(InvalidParameterError, match=match):
+        bm.frequent_itemsets(tm, **kwargs)
+
+
+def test_empty_log_and_wrong_type():
+    with pytest.raises(InvalidParameterError, match="at least one basket"):
+        bm.frequent_itemsets(TransactionMatrix.from_baskets([]), 0.5)
+    with pytest.raises(InvalidParameterError, match="TransactionMatrix"):
+        bm.frequent_itemsets([["a"]], 0.5)
+    one = bm.frequent_itemsets(TransactionMatrix.from_baskets([["a", "b"]]), 1)
+    assert len(one) == 3
+
+
+def test_items_present_in_every_basket_are_reported():
+    # a peer omits itemsets made only of such items; the brute-force twin decides
+    baskets = [["all", "x"], ["all"], ["all", "x", "y"]]
+    got = as_dict(bm.frequent_itemsets(TransactionMatrix.from_baskets(baskets), 1))
+    assert got == _reference.frequent_itemsets(baskets, 1)
+    assert got[frozenset(["all"])] == 3
+
+
+def mlxtend_itemsets(baskets, min_support):
+    from mlxtend.frequent_patterns import fpgrowth
+    from mlxtend.preprocessing import TransactionEncoder
+
+    te = TransactionEncoder()
+    X = te.fit(baskets).transform(baskets, sparse=True)
+    onehot = pd.DataFrame.sparse.from_spmatrix(X, columns=te.columns_)
+    df = fpgrowth(onehot, min_support=min_support, use_colnames=True)
+    return {s: round(v * len(baskets)) for s, v in zip(df["itemsets"], df["support"])}
+
+
+def read_lists(path):
+    with open(path) as fh:
+        return [line.split() for line in fh if line.strip()]
+
+
+@pytest.mark.parametrize("case", ["groceries", "chess", "mushroom"])
+def test_equal_to_mlxtend_on_real_data(case):
+    pytest.importorskip("mlxtend")
+    if case == "groceries":
+        path, support = DATASETS / "groceries" / "groceries.csv", 0.005
+        baskets = [line.split(",") for line in open(path).read().splitlines()]
+    else:
+        path, support = shared(case, f"{case}.dat"), {"chess": 0.8, "mushroom": 0.2}[case]
+        baskets = read_lists(path)
+    tm = TransactionMatrix.from_baskets(baskets)
+    assert as_dict(bm.frequent_itemsets(tm, support)) == mlxtend_itemsets(baskets, support)
+
+
+@pytest.mark.parametrize("case, support", [("chess", 70), ("mushroom", 10), ("retail", 0.05)])
+def test_equal_to_pyfim_on_real_data(case, support):
+    fim = pytest.importorskip("fim", reason="pyfim is in the bench extra")
+    import gzip
+    path = shared(case, f"{case}.dat.gz" if case == "retail" else f"{case}.dat")
+    with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as fh:
+        baskets = [line.split() for line in fh if line.strip()]
+    tm = TransactionMatrix.from_baskets(baskets)
+    ours = as_dict(bm.frequent_itemsets(tm, support / 100))
+    theirs = {frozenset(s): c for s, c in fim.fpgrowth(baskets, supp=support, zmin=1)}
+    # pyfim 6.28 leaves out itemsets made only of items present in every basket
+    everywhere = set.intersection(*map(set, baskets))
+    missing = {s: c for s, c in ours.items() if s not in theirs}
+    assert all(s <= everywhere for s in missing)
+    assert len(missing) == 2 ** len(everywhere) - 1
+    assert {s: c for s, c in ours.items() if s in theirs} == theirs

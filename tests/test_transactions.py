@@ -1,0 +1,173 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import basketmine as bm
+from basketmine import InvalidParameterError, TransactionMatrix
+
+from conftest import DATASETS
+
+
+def rows_of(tm):
+    return [sorted(map(str, b)) for b in tm.to_baskets()]
+
+
+def test_from_baskets_encodes_sorted_vocabulary_and_counts_drops():
+    tm = TransactionMatrix.from_baskets([["b", "a", "b"], ["c", None], [], ["a", float("nan")]])
+    assert list(tm.labels) == ["a", "b", "c"]
+    assert tm.n_baskets == 4
+    assert tm.to_baskets() == [["a", "b"], ["c"], [], ["a"]]
+    rep = tm.report.to_frame().set_index("reason")
+    assert rep.loc["missing item (None or NaN)", "rows"] == 2
+    assert rep.loc["item repeated in a basket", "rows"] == 1
+    assert tm.indices.dtype == np.int32
+
+
+def test_from_baskets_rejects_bad_input():
+    with pytest.raises(InvalidParameterError, match="baskets\\[1\\]"):
+        TransactionMatrix.from_baskets([["a"], "abc"])
+    with pytest.raises(InvalidParameterError, match="list"):
+        TransactionMatrix.from_baskets([["a"], [["x"]]])
+    with pytest.raises(InvalidParameterError, match="mix of"):
+        TransactionMatrix.from_baskets([["a", 1]])
+    with pytest.raises(InvalidParameterError, match="iterable of baskets"):
+        TransactionMatrix.from_baskets(5)
+
+
+def test_from_onehot_matches_from_baskets():
+    df = pd.DataFrame({"x": [True, False, True], "y": [1, 1, 0], "z": [0, 0, 0]})
+    tm = TransactionMatrix.from_onehot(df)
+    assert tm.to_baskets() == [["x", "y"], ["y"], ["x"]]
+    sparse = df.astype(pd.SparseDtype(bool, False))
+    assert TransactionMatrix.from_onehot(sparse).to_baskets() == tm.to_baskets()
+    with pytest.raises(InvalidParameterError, match="True/False or 0/1"):
+        TransactionMatrix.from_onehot(pd.DataFrame({"x": [2, 0]}))
+
+
+def lines():
+    return pd.DataFrame({
+        "inv": ["1", "1", "1", "2", "2", None, "3", "4", "4"],
+        "item": ["tea", "milk", "tea", "tea", None, "tea", "milk", "tea", "jam"],
+        "cust": ["c1", "c1", "c1", "c2", "c2", "c2", "c1", "c1", "c1"],
+        "t": ["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02",
+              "2024-01-02", "2024-01-05", "2024-01-09", "2024-01-09"],
+        "q": [1, 2, 3, 1, 1, 1, -1, 5, 0],
+        "p": [2.0, 1.0, 4.0, 2.0, 2.0, 2.0, 1.0, 2.0, 3.0],
+    })
+
+
+def test_from_frame_cleaning_report_accounts_for_every_row():
+    df = lines()
+    tm = TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", "p")
+    rep = tm.report
+    dropped = rep.to_frame().query("action == 'dropped'")["rows"].sum()
+    merged = rep.to_frame().query("action == 'merged'")["rows"].sum()
+    assert dropped == 4  # missing basket, missing item, zero quantity, negative quantity
+    assert merged == 1   # tea twice in invoice 1
+    assert tm.nnz + dropped + merged == len(df)
+    assert list(tm.basket_ids) == ["1", "2", "4"]
+    i = list(tm.labels).index("tea")
+    line = tm.indptr[0] + list(tm.indices[tm.indptr[0]:tm.indptr[1]]).index(i)
+    assert tm.quantity[line] == 4
+    assert tm.price[line] == pytest.approx((1 * 2.0 + 3 * 4.0) / 4)
+    assert list(tm.customer_labels[tm.customer_codes]) == ["c1", "c2", "c1"]
+
+
+def test_cancellations_net_against_earlier_purchases():
+    df = pd.DataFrame({
+        "inv": ["1", "2", "C3", "4"], "item": ["tea", "tea", "tea", "jam"],
+        "cust": ["a", "a", "a", "a"],
+        "t": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], "q": [2, 3, -4, 1]})
+    tm = TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", cancellations="net")
+    # the return of 4 takes the 3 of invoice 2 (latest first) and 1 of invoice 1
+    assert list(tm.basket_ids) == ["1", "4"]
+    assert tm.quantity.tolist() == [1.0, 1.0]
+    rep = tm.report.to_frame().set_index("reason")["rows"]
+    assert rep["return netted against an earlier purchase of the same customer"] == 1
+    assert rep["purchase line fully returned (netted to zero)"] == 1
+    kept = TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", cancellations="keep")
+    assert kept.n_baskets == 4 and kept.quantity.min() == -4
+    with pytest.raises(InvalidParameterError, match="'cancellations'"):
+        TransactionMatrix.from_frame(df, "inv", "item", cancellations="net")
+    with pytest.raises(InvalidParameterError, match="'cancellations'"):
+        TransactionMatrix.from_frame(df, "inv", "item", cancellations="ignore")
+
+
+def test_from_frame_errors_name_the_parameter():
+    df = lines()
+    with pytest.raises(InvalidParameterError, match="'item' parameter .* Got 'sku'"):
+        TransactionMatrix.from_frame(df, "inv", "sku")
+    with pytest.raises(InvalidParameterError, match="at least one usable row"):
+        TransactionMatrix.from_frame(df.assign(item=None), "inv", "item")
+    mixed = df.assign(item=["tea", 1, "x", "y", "z", "w", "v", "u", "s"])
+    with pytest.raises(InvalidParameterError, match="mix of"):
+        TransactionMatrix.from_frame(mixed, "inv", "item")
+    with pytest.raises(InvalidParameterError, match="'time'"):
+        TransactionMatrix.from_frame(df.assign(t="soon"), "inv", "item", time="t")
+
+
+def test_views_split_sequences_and_frequencies():
+    tm = TransactionMatrix.from_frame(lines(), "inv", "item", "cust", "t", "q", "p",
+                                      cancellations="keep")
+    before, after = tm.split("2024-01-03")
+    assert before.n_baskets + after.n_baskets == tm.n_baskets
+    assert (before.times < np.datetime64("2024-01-03")).all()
+    assert (after.times >= np.datetime64("2024-01-03")).all()
+    with pytest.raises(InvalidParameterError, match="'cutoff'"):
+        tm.split("2030-01-01")
+    seqs = tm.customer_sequences()
+    as_lists = seqs.to_lists()
+    assert as_lists["c1"] == [["milk", "tea"], ["milk"], ["jam", "tea"]] or \
+        as_lists["c1"] == [["milk", "tea"], ["milk"], ["tea"]]
+    assert as_lists["c2"] == [["tea"]]
+    freq = tm.item_frequencies()
+    assert freq.iloc[0] == freq.max() and freq.index[0] == "tea"
+    sub = tm.for_customers(["c2"])
+    assert sub.n_baskets == 1 and sub.to_baskets() == [["tea"]]
+    assert tm.select(np.array([True, False, True, False])).n_baskets == 2
+
+
+def test_readers_round_trip(tmp_path):
+    tm = TransactionMatrix.from_baskets([[3, 1], [2], [1, 2, 3, 3]])
+    p = tmp_path / "x.dat"
+    bm.write_fimi(tm, p)
+    back = bm.read_fimi(p)
+    assert back.to_baskets() == tm.to_baskets()
+    s = tmp_path / "x.txt"
+    s.write_text("1 2 -1 3 -1 -2\n4 -1 1 -2\n")
+    seq = bm.read_spmf(s)
+    assert seq.to_baskets() == [[1, 2], [3], [4], [1]]
+    assert seq.customer_sequences().to_lists() == {0: [[1, 2], [3]], 1: [[4], [1]]}
+    bm.write_spmf(seq, tmp_path / "y.txt")
+    assert bm.read_spmf(tmp_path / "y.txt").to_baskets() == seq.to_baskets()
+    with pytest.raises(InvalidParameterError, match="integers"):
+        (tmp_path / "bad.dat").write_text("1 a\n")
+        bm.read_fimi(tmp_path / "bad.dat")
+    with pytest.raises(InvalidParameterError, match="existing file"):
+        bm.read_fimi(tmp_path / "missing.dat")
+
+
+def test_read_csv_and_parquet_agree(tmp_path):
+    df = lines()
+    df.to_csv(tmp_path / "l.csv", index=False)
+    df.to_parquet(tmp_path / "l.parquet", index=False)
+    cols = dict(basket="inv", item="item", customer="cust", time="t", quantity="q", price="p")
+    a = bm.read_csv(tmp_path / "l.csv", **cols)
+    b = bm.read_parquet(tmp_path / "l.parquet", **cols)
+    assert a.to_baskets() == b.to_baskets()
+    assert np.allclose(a.revenue, b.revenue)
+
+
+def test_shipped_datasets_load():
+    g = bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
+    assert g.shape == (9835, 169) and g.nnz == 43367
+    tm = bm.read_csv(DATASETS / "online_retail" / "online_retail_sample.csv.gz",
+                     basket="InvoiceNo", item="StockCode", customer="CustomerID",
+                     time="InvoiceDate", quantity="Quantity", price="UnitPrice")
+    rep = tm.report.to_frame()
+    assert tm.report.rows_in == 47928
+    assert rep.loc[rep.action.isin(["dropped", "merged"]), "rows"].sum() + tm.nnz == 47928
+    assert tm.times.min() >= np.datetime64("2010-12-01")
+    h = pd.read_csv(DATASETS / "groceries" / "groceries_item_hierarchy.csv").set_index("item")
+    agg = g.aggregate(h["level2"].to_dict())
+    assert agg.n_items == 55 and agg.n_baskets == g.n_baskets
