@@ -1,0 +1,195 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import basketmine as bm
+from basketmine import InvalidParameterError, TransactionMatrix
+from basketmine.rules import MEASURES, measures_from_counts
+
+from conftest import DATASETS
+
+# A hand-made 2x2 table: 100 baskets, 40 hold A, 30 hold C, 20 hold both.
+N, NA, NC, NAC = 100, 40, 30, 20
+a, b, c, d = 20, 20, 10, 50  # A&C, A&~C, ~A&C, ~A&~C
+
+HAND = {
+    "antecedent support": 0.4,
+    "consequent support": 0.3,
+    "support": 0.2,
+    "confidence": 0.5,
+    "lift": 0.5 / 0.3,
+    "representativity": 1.0,
+    "leverage": 0.2 - 0.12,
+    "conviction": (1 - 0.3) / (1 - 0.5),
+    "zhangs_metric": 0.08 / max(0.2 * 0.6, 0.4 * 0.1),
+    "jaccard": 20 / 50,
+    "certainty": (0.5 - 0.3) / 0.7,
+    "kulczynski": (0.5 + 20 / 30) / 2,
+    "added_value": 0.2,
+    "all_confidence": 20 / 40,
+    "max_confidence": 20 / 30,
+    "cosine": 20 / math.sqrt(40 * 30),
+    "odds_ratio": (20 * 50) / (20 * 10),
+    "yules_q": (1000 - 200) / (1000 + 200),
+    "yules_y": (math.sqrt(1000) - math.sqrt(200)) / (math.sqrt(1000) + math.sqrt(200)),
+    "phi": (1000 - 200) / math.sqrt(40 * 60 * 30 * 70),
+    "kappa": (0.2 + 0.5 - (0.12 + 0.42)) / (1 - 0.54),
+    "collective_strength": (0.7 / 0.54) * ((1 - 0.54) / (1 - 0.7)),
+    "imbalance_ratio": 10 / 50,
+    "chi_squared": 100 * 800 ** 2 / (40 * 60 * 30 * 70),
+    "chi_squared_p_value": stats.chi2_contingency([[20, 20], [10, 50]], correction=False)[1],
+    "fisher_p_value": stats.fisher_exact([[20, 20], [10, 50]], alternative="greater")[1],
+    "hyper_confidence": 1 - stats.fisher_exact([[20, 20], [10, 50]], alternative="greater")[1],
+    "gini_index": 0.4 * (0.5 ** 2 + 0.5 ** 2) + 0.6 * ((10 / 60) ** 2 + (50 / 60) ** 2) - 0.09 - 0.49,
+    "j_measure": 0.2 * math.log2(0.5 / 0.3) + 0.2 * math.log2(0.5 / 0.7),
+    "mutual_information": (0.2 * math.log2(0.2 / 0.12) + 0.2 * math.log2(0.2 / 0.28)
+                           + 0.1 * math.log2(0.1 / 0.18) + 0.5 * math.log2(0.5 / 0.42)),
+    "klosgen": math.sqrt(0.2) * 0.2,
+    "laplace": 21 / 42,
+    "lerman": (20 - 12) / math.sqrt(12),
+    "least_contradiction": (20 - 20) / 30,
+    "counterexample": (20 - 20) / 20,
+    "difference_of_confidence": 0.5 - 10 / 60,
+    "relative_risk": 0.5 / (10 / 60),
+    "rule_power_factor": 0.2 * 0.5,
+    "sebag_schoenauer": 20 / 20,
+    "confirmed_confidence": 0.5 - 0.5,
+    "varying_rates_liaison": 0.5 / 0.3 - 1,
+    "ralambondrainy": 0.2,
+    "casual_support": 0.7,
+    "casual_confidence": (0.5 + 50 / 70) / 2,
+}
+H_A = -(0.4 * math.log2(0.4) + 0.6 * math.log2(0.6))
+H_C = -(0.3 * math.log2(0.3) + 0.7 * math.log2(0.7))
+HAND["normalized_mutual_information"] = HAND["mutual_information"] / min(H_A, H_C)
+
+
+def test_every_measure_against_the_hand_computed_table():
+    got = measures_from_counts(N, NA, NC, NAC)
+    assert set(got) == set(HAND)
+    assert len(MEASURES) >= 25
+    for name, want in HAND.items():
+        assert float(got[name]) == pytest.approx(want, rel=1e-9, abs=1e-12), name
+
+
+def test_odds_ratio_matches_scipy_and_edge_cases_do_not_crash():
+    got = measures_from_counts(N, NA, NC, NAC)
+    assert float(got["odds_ratio"]) == pytest.approx(stats.fisher_exact([[a, b], [c, d]])[0])
+    perfect = measures_from_counts(10, 5, 5, 5)  # A and C always together
+    assert perfect["confidence"] == 1 and np.isinf(perfect["conviction"])
+    everywhere = measures_from_counts(10, 10, 10, 10)
+    assert everywhere["lift"] == 1 and everywhere["certainty"] == 0
+
+
+@pytest.fixture(scope="module")
+def groceries():
+    return bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
+
+
+def test_rules_equal_mlxtend_on_groceries(groceries):
+    from mlxtend.frequent_patterns import association_rules as mlx_rules, fpgrowth
+    from mlxtend.preprocessing import TransactionEncoder
+
+    fi = bm.frequent_itemsets(groceries, 0.005)
+    ours = bm.association_rules(fi, "confidence", 0.3)
+    baskets = groceries.to_baskets()
+    te = TransactionEncoder()
+    onehot = pd.DataFrame.sparse.from_spmatrix(te.fit(baskets).transform(baskets, sparse=True),
+                                               columns=te.columns_)
+    mfi = fpgrowth(onehot, min_support=0.005, use_colnames=True)
+    theirs = mlx_rules(mfi, num_itemsets=len(baskets), metric="confidence", min_threshold=0.3)
+    key = ["antecedents", "consequents"]
+    m = ours.merge(theirs, on=key, suffixes=("", "_mlx"))
+    assert len(m) == len(ours) == len(theirs) > 100
+    for col in ["antecedent support", "consequent support", "support", "confidence", "lift",
+                "leverage", "conviction", "zhangs_metric", "jaccard", "certainty", "kulczynski"]:
+        np.testing.assert_allclose(m[col], m[col + "_mlx"], rtol=1e-9, err_msg=col)
+
+
+def test_famous_groceries_figures(groceries):
+    # arules: apriori(Groceries, supp=0.01, conf=0.5) gives 15 rules
+    fi = bm.frequent_itemsets(groceries, 0.01)
+    assert len(fi) == 333
+    assert len(bm.association_rules(fi, "confidence", 0.5)) == 15
+
+
+def test_templates_answer_what_goes_with_an_item(groceries):
+    fi = bm.frequent_itemsets(groceries, 0.005)
+    every = bm.association_rules(fi, "confidence", 0.1)
+    coffee = bm.association_rules(fi, "confidence", 0.1, antecedents="coffee")
+    want = every[every["antecedents"] == frozenset(["coffee"])]
+    assert len(coffee) == len(want) > 0
+    assert set(coffee["consequents"]) == set(want["consequents"])
+    right = bm.association_rules(fi, "confidence", 0.1, consequents=["whole milk", "yogurt"],
+                                 max_antecedent_len=1)
+    assert all(c <= {"whole milk", "yogurt"} for c in right["consequents"])
+    assert (right["antecedents"].map(len) == 1).all()
+
+
+def test_improvement_pruning_keeps_only_rules_better_than_their_generalisations(groceries):
+    fi = bm.frequent_itemsets(groceries, 0.005)
+    rules = bm.association_rules(fi, "confidence", 0.0)
+    conf = {(r.antecedents, r.consequents): r.confidence for r in rules.itertuples()}
+    pc = dict(zip(rules["consequents"], rules["consequent support"]))
+    pruned = bm.association_rules(fi, "confidence", 0.0, min_improvement=0.01)
+    assert 0 < len(pruned) < len(rules)
+    for r in pruned.itertuples():
+        general = [v for (s, cons), v in conf.items() if cons == r.consequents and s < r.antecedents]
+        assert r.confidence - max(general + [pc[r.consequents]]) >= 0.01 - 1e-12
+
+
+def test_significance_with_holm_correction(groceries):
+    fi = bm.frequent_itemsets(groceries, 0.01)
+    rules = bm.association_rules(fi, "confidence", 0.0)
+    sig = bm.association_rules(fi, "confidence", 0.0, significance=0.05, correction="holm")
+    p = np.sort(rules["fisher_p_value"].to_numpy())
+    n = len(p)
+    holm = np.minimum(np.maximum.accumulate(p * (n - np.arange(n))), 1)
+    assert len(sig) == int((holm <= 0.05).sum())
+    assert (sig["adjusted_p_value"] <= 0.05).all()
+    bonf = bm.association_rules(fi, "confidence", 0.0, significance=0.05, correction="bonferroni")
+    assert len(bonf) <= len(sig)
+
+
+def test_multi_level_rules_skip_item_to_own_category(groceries):
+    h = pd.read_csv(DATASETS / "groceries" / "groceries_item_hierarchy.csv").set_index("item")
+    ml = groceries.with_ancestors(h, levels=["level2"])
+    assert ml.n_items == 169 + len(set(h["level2"]) - set(h.index))
+    fi = bm.frequent_itemsets(ml, 0.02)
+    rules = bm.association_rules(fi, "confidence", 0.1)
+    anc = ml.ancestors
+    for r in rules.itertuples():
+        both = r.antecedents | r.consequents
+        assert not any(anc.get(x, frozenset()) & both for x in both)
+    assert any(x in set(h["level2"]) for s in rules["antecedents"] for x in s)
+
+
+def test_rule_value_sums_consequent_revenue():
+    df = pd.DataFrame({"inv": [1, 1, 2, 2, 3], "item": ["tea", "jam", "tea", "jam", "tea"],
+                       "q": [1, 2, 1, 1, 1], "p": [3.0, 2.0, 3.0, 5.0, 3.0]})
+    tm = TransactionMatrix.from_frame(df, "inv", "item", quantity="q", price="p")
+    rules = bm.association_rules(bm.frequent_itemsets(tm, 1), "confidence", 0.0,
+                                 antecedents="tea", consequents="jam")
+    v = bm.rule_value(rules, tm)
+    assert v["consequent_revenue"].tolist() == [2 * 2.0 + 1 * 5.0]
+    assert v["revenue_per_antecedent_basket"].tolist() == [9.0 / 3]
+    with pytest.raises(InvalidParameterError, match="prices"):
+        bm.rule_value(rules, TransactionMatrix.from_baskets([["tea", "jam"]]))
+
+
+def test_rule_errors_are_clear(groceries):
+    fi = bm.frequent_itemsets(groceries, 0.02)
+    with pytest.raises(InvalidParameterError, match="'metric'"):
+        bm.association_rules(fi, "lyft", 1)
+    with pytest.raises(InvalidParameterError, match="target='closed'"):
+        bm.association_rules(bm.frequent_itemsets(groceries, 0.02, target="closed"))
+    bare = fi.copy()
+    bare.attrs = {}
+    with pytest.raises(InvalidParameterError, match="'n_transactions'"):
+        bm.association_rules(bare)
+    assert len(bm.association_rules(bare, n_transactions=groceries.n_baskets, min_threshold=0.3)) > 0
+    with pytest.warns(UserWarning, match="no rule can match"):
+        bm.association_rules(fi, antecedents=["caviar"])
