@@ -174,13 +174,12 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     >>> import basketmine as bm
     >>> tm = bm.TransactionMatrix.from_baskets(
     ...     [["bread", "milk"], ["bread", "butter", "milk"], ["beer"], ["bread", "butter"]])
-    >>> bm.frequent_itemsets(tm, 0.5)
-       support  count          itemsets
-    0     0.50      2          (butter)
-    1     0.50      2   (butter, bread)
-    2     0.50      2            (milk)
-    3     0.50      2     (bread, milk)
-    4     0.75      3           (bread)
+    >>> df = bm.frequent_itemsets(tm, 0.5)
+    >>> [(sorted(s), n) for s, n in zip(df["itemsets"], df["count"])]
+    [(['butter'], 2), (['bread', 'butter'], 2), (['milk'], 2), (['bread', 'milk'], 2), (['bread'], 3)]
+    >>> rules = bm.association_rules(df, "confidence", 0.7)
+    >>> [(sorted(a), sorted(c)) for a, c in zip(rules["antecedents"], rules["consequents"])]
+    [(['butter'], ['bread']), (['milk'], ['bread'])]
     """
     owner = "frequent_itemsets"
     if not isinstance(tm, TransactionMatrix):
