@@ -193,7 +193,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     n = tm.n_baskets
     if n == 0:
         raise InvalidParameterError(f"The 'tm' parameter of {owner} must hold at least one basket; it is empty.")
-    if tm.nnz >= _INT32_MAX:
+    if tm.nnz + tm.n_baskets >= _INT32_MAX:
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} holds {tm.nnz:,} lines; the in-memory miner takes fewer "
             f"than {_INT32_MAX:,}. Mine a sample or split the log.")

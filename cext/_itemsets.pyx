@@ -173,15 +173,16 @@ cdef int _cmp_int32(const void* a, const void* b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-cdef void _occ_node(Ctx* c, const int32_t* T, const int32_t* E, int depth,
+cdef void _occ_node(Ctx* c, const int32_t* T, int depth,
                     int64_t occ_off, int64_t n_occ) noexcept nogil:
     """Extend prefix[0:depth] whose occurrences are arena[occ_off:+n_occ]
-    (positions in T of the prefix's last item)."""
+    (positions in T of the prefix's last item; each transaction in T ends
+    with a -1 sentinel)."""
     cdef int32_t* touched = c.touched_buf + <int64_t>depth * c.m
     cdef int32_t* cnt = c.cnt
     cdef int64_t* cursor = c.cursor
     cdef int64_t i, nt = 0, nf = 0, k, total, base, save
-    cdef int32_t p, q, r, end
+    cdef int32_t p, q, r
     cdef int32_t* occ
     cdef int32_t* ar
     cdef int leaf = depth + 1 >= c.max_len
@@ -191,14 +192,15 @@ cdef void _occ_node(Ctx* c, const int32_t* T, const int32_t* E, int depth,
     occ = c.arena + occ_off
     # pass 1: count every item in the conditional transactions
     for i in range(n_occ):
-        p = occ[i]
-        end = E[p]
-        for q in range(p + 1, end):
-            r = T[q]
+        q = occ[i] + 1
+        r = T[q]
+        while r >= 0:
             if cnt[r] == 0:
                 touched[nt] = r
                 nt += 1
             cnt[r] += 1
+            q += 1
+            r = T[q]
     # keep the frequent extensions, in rank order
     for i in range(nt):
         r = touched[i]
@@ -247,13 +249,14 @@ cdef void _occ_node(Ctx* c, const int32_t* T, const int32_t* E, int depth,
             cursor[r] = -1
     # pass 2: deliver occurrences to the frequent extensions
     for i in range(n_occ):
-        p = occ[i]
-        end = E[p]
-        for q in range(p + 1, end):
-            r = T[q]
+        q = occ[i] + 1
+        r = T[q]
+        while r >= 0:
             if cnt[r] != 0 and cursor[r] >= 0:
                 ar[cursor[r]] = q
                 cursor[r] += 1
+            q += 1
+            r = T[q]
     for k in range(nf):
         cnt[ar[base + k]] = 0
     # recurse
@@ -263,7 +266,7 @@ cdef void _occ_node(Ctx* c, const int32_t* T, const int32_t* E, int depth,
         if _emit(c, depth + 1, ar[base + nf + k]):
             break
         if k < nf - 1:
-            _occ_node(c, T, E, depth + 1, base + ar[base + 2 * nf + k],
+            _occ_node(c, T, depth + 1, base + ar[base + 2 * nf + k],
                       ar[base + nf + k])
             if c.stop:
                 break
@@ -384,7 +387,6 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     c.out_offsets[0] = 0
 
     cdef int32_t* T = NULL
-    cdef int32_t* E = NULL
     cdef int64_t n_pos = 0, pos, start, w, W = 0
     cdef int32_t tmp
     cdef Py_ssize_t a, b
@@ -398,14 +400,13 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
             pass
         elif method == "occurrence":
             # rank-recoded transactions, ascending ranks, infrequent items removed
-            T = <int32_t*>malloc(max(nnz, 1) * sizeof(int32_t))
-            E = <int32_t*>malloc(max(nnz, 1) * sizeof(int32_t))
+            T = <int32_t*>malloc((nnz + n_tx + 1) * sizeof(int32_t))
             c.cnt = <int32_t*>calloc(m, sizeof(int32_t))
             c.cursor = <int64_t*>malloc(m * sizeof(int64_t))
             c.touched_buf = <int32_t*>malloc((depth_cap + 1) * m * sizeof(int32_t))
             c.arena_cap = max(nnz, 1024)
             c.arena = <int32_t*>malloc(c.arena_cap * sizeof(int32_t))
-            if (T == NULL or E == NULL or c.cnt == NULL or c.cursor == NULL
+            if (T == NULL or c.cnt == NULL or c.cursor == NULL
                     or c.touched_buf == NULL or c.arena == NULL):
                 raise MemoryError("cannot allocate the miner's working memory")
             with nogil:
@@ -421,8 +422,9 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
                                 q -= 1
                             T[q] = <int32_t>r
                             n_pos += 1
-                    for q in range(start, n_pos):
-                        E[q] = <int32_t>n_pos
+                    if n_pos > start:
+                        T[n_pos] = -1
+                        n_pos += 1
                 # root: occurrences of every frequent item, one bucket per rank
                 pos = 0
                 for r in range(m):
@@ -431,15 +433,16 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
                 c.arena_len = pos
                 for q in range(n_pos):
                     r = T[q]
-                    c.arena[c.cursor[r]] = <int32_t>q
-                    c.cursor[r] += 1
+                    if r >= 0:
+                        c.arena[c.cursor[r]] = <int32_t>q
+                        c.cursor[r] += 1
                 pos = 0
                 for r in range(m):
                     c.prefix[0] = <int32_t>r
                     if _emit(&c, 1, rank_count[r]):
                         break
                     if max_len > 1 and r < m - 1:
-                        _occ_node(&c, T, E, 1, pos, rank_count[r])
+                        _occ_node(&c, T, 1, pos, rank_count[r])
                         if c.stop:
                             break
                     pos += rank_count[r]
@@ -482,7 +485,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
         return items, offsets, counts, rank_to_code, c.stop
     finally:
         free(c.out_items); free(c.out_offsets); free(c.out_counts); free(c.prefix)
-        free(T); free(E); free(c.cnt); free(c.cursor); free(c.touched_buf); free(c.arena)
+        free(T); free(c.cnt); free(c.cursor); free(c.touched_buf); free(c.arena)
         if level_bits != NULL:
             for i in range(depth_cap + 1):
                 free(level_bits[i]); free(level_ranks[i]); free(level_counts[i])
