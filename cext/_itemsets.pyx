@@ -173,22 +173,30 @@ cdef int _cmp_int32(const void* a, const void* b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-cdef void _occ_node(Ctx* c, const int32_t* T, int depth,
+cdef void _occ_node(Ctx* c, const int32_t* root, int64_t db_off, int depth,
                     int64_t occ_off, int64_t n_occ) noexcept nogil:
-    """Extend prefix[0:depth] whose occurrences are arena[occ_off:+n_occ]
-    (positions in T of the prefix's last item; each transaction in T ends
-    with a -1 sentinel)."""
+    """Extend prefix[0:depth].
+
+    The prefix's conditional database is a run of transactions, each ending
+    with a -1 sentinel: the root transactions (db_off < 0) or a reduced copy
+    on the arena at db_off.  arena[occ_off:+n_occ] are the positions in it of
+    the prefix's last item; the items after a position form one conditional
+    transaction.
+    """
     cdef int32_t* touched = c.touched_buf + <int64_t>depth * c.m
     cdef int32_t* cnt = c.cnt
     cdef int64_t* cursor = c.cursor
-    cdef int64_t i, nt = 0, nf = 0, k, total, base, save
-    cdef int32_t p, q, r
+    cdef int64_t i, nt = 0, nf = 0, k, total, kept, base, save, db, x, w
+    cdef int32_t q, r
+    cdef const int32_t* T
     cdef int32_t* occ
     cdef int32_t* ar
+    cdef int32_t* D
     cdef int leaf = depth + 1 >= c.max_len
 
     if _tick(c):
         return
+    T = root if db_off < 0 else c.arena + db_off
     occ = c.arena + occ_off
     # pass 1: count every item in the conditional transactions
     for i in range(n_occ):
@@ -223,20 +231,44 @@ cdef void _occ_node(Ctx* c, const int32_t* T, int depth,
             cnt[r] = 0
         return
 
-    # frame on the arena: [ranks nf][counts nf][starts nf][occurrences ...]
-    # the last extension has no later item, so it needs no occurrences
+    # frame on the arena:
+    #   [ranks nf][counts nf][starts nf][reduced database][occurrences]
+    # the reduced database keeps only the frequent extensions; the last
+    # extension has no later item, so it needs no occurrences
+    kept = 0
     total = 0
-    for k in range(nf - 1):
-        total += cnt[touched[k]]
+    for k in range(nf):
+        kept += cnt[touched[k]]
+        if k < nf - 1:
+            total += cnt[touched[k]]
     save = c.arena_len
-    base = _arena_alloc(c, 3 * nf + total)
+    base = _arena_alloc(c, 3 * nf + kept + n_occ + 1 + total)
     if base < 0:
         for k in range(nf):
             cnt[touched[k]] = 0
         return
     ar = c.arena
+    T = root if db_off < 0 else ar + db_off
     occ = ar + occ_off
-    total = base + 3 * nf
+    db = base + 3 * nf
+    D = ar + db
+    # copy the conditional transactions, frequent extensions only
+    x = 0
+    for i in range(n_occ):
+        w = x
+        q = occ[i] + 1
+        r = T[q]
+        while r >= 0:
+            if cnt[r] != 0:
+                D[x] = r
+                x += 1
+            q += 1
+            r = T[q]
+        if x > w:
+            D[x] = -1
+            x += 1
+    D[x] = -1
+    total = db + x + 1
     for k in range(nf):
         r = touched[k]
         ar[base + k] = r
@@ -247,16 +279,12 @@ cdef void _occ_node(Ctx* c, const int32_t* T, int depth,
             total += cnt[r]
         else:
             cursor[r] = -1
-    # pass 2: deliver occurrences to the frequent extensions
-    for i in range(n_occ):
-        q = occ[i] + 1
-        r = T[q]
-        while r >= 0:
-            if cnt[r] != 0 and cursor[r] >= 0:
-                ar[cursor[r]] = q
-                cursor[r] += 1
-            q += 1
-            r = T[q]
+    # pass 2: deliver occurrences, one sequential sweep of the copy
+    for i in range(x):
+        r = D[i]
+        if r >= 0 and cursor[r] >= 0:
+            ar[cursor[r]] = <int32_t>i
+            cursor[r] += 1
     for k in range(nf):
         cnt[ar[base + k]] = 0
     # recurse
@@ -266,7 +294,7 @@ cdef void _occ_node(Ctx* c, const int32_t* T, int depth,
         if _emit(c, depth + 1, ar[base + nf + k]):
             break
         if k < nf - 1:
-            _occ_node(c, T, depth + 1, base + ar[base + 2 * nf + k],
+            _occ_node(c, root, db, depth + 1, base + ar[base + 2 * nf + k],
                       ar[base + nf + k])
             if c.stop:
                 break
@@ -442,7 +470,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
                     if _emit(&c, 1, rank_count[r]):
                         break
                     if max_len > 1 and r < m - 1:
-                        _occ_node(&c, T, 1, pos, rank_count[r])
+                        _occ_node(&c, T, -1, 1, pos, rank_count[r])
                         if c.stop:
                             break
                     pos += rank_count[r]
