@@ -1,7 +1,6 @@
 """Frequent itemsets: all, closed or maximal, mined by a Cython kernel."""
 from __future__ import annotations
 
-import gc
 import math
 import sys
 import threading
@@ -13,6 +12,7 @@ import pandas as pd
 
 from . import _itemsets
 from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, check, validate
+from .itemset_array import ItemsetArray
 from .transactions import TransactionMatrix
 
 __all__ = ["DEFAULT_MAX_ITEMSETS", "MiningLimitError", "MiningLimitWarning", "frequent_itemsets"]
@@ -154,7 +154,11 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     -------
     DataFrame
         Columns ``support`` (fraction of baskets), ``count`` (baskets) and
-        ``itemsets`` (frozensets of item labels) -- mlxtend's schema.  Rows
+        ``itemsets`` -- mlxtend's schema.  Each element of ``itemsets`` is a
+        frozenset of item labels; the column is an :class:`ItemsetArray`,
+        which keeps them as flat item codes and builds each frozenset when
+        it is read (``df["itemsets"].astype(object)`` gives a plain object
+        column).  Rows
         come in a fixed order: a depth-first enumeration over the items
         ranked by ascending support (ties by label order), each itemset
         directly followed by its extensions.  ``df.attrs`` carries
@@ -225,15 +229,8 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
         warnings.warn(
             f"{owner} stopped at {reason} after {len(counts):,} itemsets; the result is partial "
             f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
-    codes = rank_to_code[items] if len(items) else items
-    was_enabled = gc.isenabled()
-    gc.disable()  # millions of new containers would trigger needless collections
-    try:
-        sets = _itemsets.frozensets(codes, offsets, tm.labels)
-    finally:
-        if was_enabled:
-            gc.enable()
-    df = pd.DataFrame({"support": counts / n, "count": counts, "itemsets": sets})
+    sets = ItemsetArray(items, offsets, tm.labels)
+    df = pd.DataFrame({"support": counts / n, "count": counts, "itemsets": sets}, copy=False)
     df.attrs.update(n_transactions=n, min_count=min_count, target=target,
                     truncated=reason is not None, stop_reason=reason, method=method,
                     ancestors=dict(tm.ancestors))

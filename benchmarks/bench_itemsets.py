@@ -61,6 +61,7 @@ import resource
 import statistics
 import sys
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -190,6 +191,15 @@ PREPARE = {
 }
 
 
+def raised_at(exc: BaseException) -> str:
+    """'file:line in function' of the innermost Python frame an exception passed through."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "no traceback"
+    last = frames[-1]
+    return f"raised at {Path(last.filename).name}:{last.lineno} in {last.name}"
+
+
 def tool_worker(conn, tool, baskets, percent, mem_limit_bytes):
     """Run one tool once and send back a dict; never returns."""
     report = {"tool": tool}
@@ -207,9 +217,10 @@ def tool_worker(conn, tool, baskets, percent, mem_limit_bytes):
         report["peak_kb"] = peak_kb()
         report["count"], report["status"], report["note"] = describe(result)
     except MemoryError as exc:
-        report.update(status="out of memory", note=str(exc) or "MemoryError", peak_kb=peak_kb())
+        report.update(status="out of memory", note=f"{exc or 'MemoryError'} ({raised_at(exc)})",
+                      peak_kb=peak_kb())
     except Exception as exc:  # reported, not hidden: the table shows "error"
-        report.update(status="error", note=f"{type(exc).__name__}: {exc}")
+        report.update(status="error", note=f"{type(exc).__name__}: {exc} ({raised_at(exc)})")
     try:
         conn.send(report)
         conn.close()

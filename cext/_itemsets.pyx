@@ -68,6 +68,7 @@ cdef struct Ctx:
     int64_t max_sets
     # search state
     int32_t* prefix
+    const int32_t* rank_to_code
     int64_t min_count
     int min_len
     int max_len
@@ -110,6 +111,8 @@ cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
     """Append prefix[0:length] with its count.  Returns the stop code."""
     cdef int64_t need
     cdef void* p
+    cdef int32_t* dst
+    cdef int i
     if length < c.min_len:
         return c.stop
     if c.n_sets >= c.max_sets:
@@ -138,7 +141,9 @@ cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
             return c.stop
         c.out_items = <int32_t*>p
         c.out_items_cap = need
-    memcpy(c.out_items + c.out_items_len, c.prefix, length * sizeof(int32_t))
+    dst = c.out_items + c.out_items_len
+    for i in range(length):
+        dst[i] = c.rank_to_code[c.prefix[i]]
     c.out_items_len += length
     c.out_counts[c.n_sets] = count
     c.n_sets += 1
@@ -375,7 +380,8 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     """Mine all itemsets with count >= min_count and min_len <= length <= max_len.
 
     Returns (items, offsets, counts, rank_to_code, stop_code).  ``items``
-    holds ranks; ``rank_to_code`` maps them back to item codes.
+    holds item codes, each itemset listed in ascending rank (its canonical
+    order); ``rank_to_code`` gives the ranking.
     """
     cdef Py_ssize_t n_tx = indptr.shape[0] - 1
     cdef Py_ssize_t t, p, q, r, m, i
@@ -392,6 +398,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     code_to_rank_arr = np.full(n_items, -1, dtype=np.int32)
     code_to_rank_arr[rank_to_code] = np.arange(m, dtype=np.int32)
     cdef int32_t[::1] code_to_rank = code_to_rank_arr
+    cdef const int32_t[::1] r2c_view = rank_to_code
     cdef int64_t[::1] rank_count = item_count[rank_to_code]
 
     memset(&c, 0, sizeof(Ctx))
@@ -400,6 +407,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     c.max_len = max_len
     c.max_sets = max_sets
     c.m = <int>m
+    c.rank_to_code = &r2c_view[0] if m > 0 else NULL
     c.status = &status[0]
     c.deadline = _now() + time_limit if time_limit > 0 else 0.0
     c.sets_cap = 1024
@@ -538,7 +546,8 @@ def closure_mask(const int32_t[::1] items,      # IN  canonical (ascending) item
                  const int64_t[::1] offsets,    # IN
                  const int64_t[::1] counts,     # IN
                  bint maximal):
-    """Flag the closed (or maximal) itemsets of a complete collection.
+    """Flag the closed (or maximal) itemsets of a complete collection
+    (every itemset listed in one canonical item order).
 
     An itemset is closed when no immediate superset in the collection has the
     same count, maximal when no immediate superset is in the collection.

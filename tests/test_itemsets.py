@@ -27,7 +27,7 @@ def kernel(tm, min_count, method, max_len=None, min_len=1):
     items, offsets, counts, r2c, stop = _itemsets.mine(
         tm.indptr.astype(np.int64), tm.indices, tm.n_items, min_count, min_len,
         max_len or 2**31 - 1, 10**9, 0.0, method, status)
-    sets = _itemsets.frozensets(r2c[items], offsets, tm.labels)
+    sets = _itemsets.frozensets(items, offsets, tm.labels)
     return dict(zip(sets, counts.tolist())), stop
 
 

@@ -1,0 +1,199 @@
+"""A pandas column of itemsets kept as flat item codes.
+
+Mining can return millions of itemsets; a Python frozenset per itemset costs
+several hundred bytes and most are never looked at.  :class:`ItemsetArray`
+stores the itemsets as one int32 array of item codes, one int64 array of
+offsets and the item labels, and gives out a ``frozenset`` of labels for
+each element on access -- so ``df["itemsets"]`` behaves like mlxtend's column
+of frozensets (``df.itemsets.iloc[0]``, iteration, ``==``, ``map(len)``,
+``tolist()``, ``to_csv``) at a fraction of the memory.
+"""
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
+
+from . import _itemsets
+
+__all__ = ["ItemsetArray", "ItemsetDtype"]
+
+
+@register_extension_dtype
+class ItemsetDtype(ExtensionDtype):
+    """The dtype of an :class:`ItemsetArray`: elements are frozensets."""
+
+    name = "itemset"
+    type = frozenset
+    kind = "O"
+    na_value = None
+
+    @classmethod
+    def construct_array_type(cls):
+        return ItemsetArray
+
+
+def _materialise(items, offsets, labels) -> np.ndarray:
+    was_enabled = gc.isenabled()
+    gc.disable()  # millions of new containers would trigger needless collections
+    try:
+        return _itemsets.frozensets(items, offsets, labels)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class ItemsetArray(ExtensionArray):
+    """Itemsets as flat codes: element ``i`` is the frozenset of
+    ``labels[items[offsets[i]:offsets[i + 1]]]``."""
+
+    def __init__(self, items, offsets, labels):
+        self._items = np.ascontiguousarray(items, dtype=np.int32)
+        self._offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        self._labels = np.asarray(labels, dtype=object)
+        self._dtype = ItemsetDtype()
+
+    # ---------------------------------------------------------- construction
+    @classmethod
+    def from_sets(cls, sets) -> "ItemsetArray":
+        """Encode an iterable of item collections."""
+        sets = [frozenset(s) for s in sets]
+        vocab = sorted(set().union(*sets), key=lambda x: (type(x).__name__, x)) if sets else []
+        code = {lab: i for i, lab in enumerate(vocab)}
+        lens = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+        offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        items = np.fromiter((code[x] for s in sets for x in s), dtype=np.int32, count=int(offsets[-1]))
+        labels = np.empty(len(vocab), dtype=object)
+        labels[:] = vocab
+        return cls(items, offsets, labels)
+
+    @classmethod
+    def _from_sequence(cls, scalars, *, dtype=None, copy=False):
+        if isinstance(scalars, cls):
+            return scalars.copy() if copy else scalars
+        return cls.from_sets(scalars)
+
+    @classmethod
+    def _from_factorized(cls, values, original):
+        return cls.from_sets(values)
+
+    # ---------------------------------------------------------- the contract
+    @property
+    def dtype(self) -> ItemsetDtype:
+        return self._dtype
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @property
+    def nbytes(self) -> int:
+        return self._items.nbytes + self._offsets.nbytes
+
+    def lengths(self) -> np.ndarray:
+        """Number of items of each itemset."""
+        return np.diff(self._offsets)
+
+    def _one(self, i: int) -> frozenset:
+        a, b = self._offsets[i], self._offsets[i + 1]
+        return frozenset(self._labels[self._items[a:b]].tolist())
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            n = len(self)
+            i = int(key)
+            if i < 0:
+                i += n
+            if not 0 <= i < n:
+                raise IndexError(f"index {key} is out of bounds for {n} itemsets")
+            return self._one(i)
+        if isinstance(key, slice):
+            return self._take_positions(np.arange(len(self), dtype=np.int64)[key])
+        key = pd.api.indexers.check_array_indexer(self, key)
+        if key.dtype == bool:
+            idx = np.flatnonzero(key)
+        else:
+            idx = key
+        return self._take_positions(np.asarray(idx, dtype=np.int64))
+
+    def _take_positions(self, idx: np.ndarray) -> "ItemsetArray":
+        starts = self._offsets[idx]
+        lens = self._offsets[idx + 1] - starts
+        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        lines = np.repeat(starts - offsets[:-1], lens) + np.arange(offsets[-1], dtype=np.int64)
+        return type(self)(self._items[lines], offsets, self._labels)
+
+    def __iter__(self):
+        step = 65536
+        for start in range(0, len(self), step):
+            yield from self[start:start + step].to_numpy()
+
+    def to_numpy(self, dtype=None, copy=False, na_value=None):
+        out = _materialise(self._items, self._offsets, self._labels)
+        return out if dtype in (None, object) else out.astype(dtype)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.to_numpy(dtype=dtype)
+
+    def isna(self) -> np.ndarray:
+        return np.zeros(len(self), dtype=bool)
+
+    def take(self, indices, allow_fill=False, fill_value=None):
+        idx = np.asarray(indices, dtype=np.int64)
+        if allow_fill:
+            if (idx < -1).any():
+                raise ValueError("take: indices must be >= -1 when allow_fill is True")
+            if (idx == -1).any():
+                raise ValueError("an ItemsetArray cannot hold missing values")
+        else:
+            idx = np.where(idx < 0, idx + len(self), idx)
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(self)):
+            raise IndexError("take: index out of bounds")
+        return self._take_positions(idx)
+
+    def copy(self) -> "ItemsetArray":
+        return type(self)(self._items.copy(), self._offsets.copy(), self._labels)
+
+    @classmethod
+    def _concat_same_type(cls, to_concat):
+        arrays = list(to_concat)
+        if all(a._labels is arrays[0]._labels for a in arrays):
+            items = np.concatenate([a._items for a in arrays])
+            lens = np.concatenate([np.diff(a._offsets) for a in arrays])
+            offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+            np.cumsum(lens, out=offsets[1:])
+            return cls(items, offsets, arrays[0]._labels)
+        return cls.from_sets(s for a in arrays for s in a)
+
+    def _values_for_factorize(self):
+        return self.to_numpy(), None
+
+    def __eq__(self, other):
+        if isinstance(other, (pd.Series, pd.Index, pd.DataFrame)):
+            return NotImplemented
+        if isinstance(other, (set, frozenset)):
+            target = frozenset(other)
+            lens = self.lengths()
+            out = np.zeros(len(self), dtype=bool)
+            for i in np.flatnonzero(lens == len(target)):
+                out[i] = self._one(int(i)) == target
+            return out
+        other = list(other)
+        if len(other) != len(self):
+            raise ValueError(f"cannot compare {len(self)} itemsets with {len(other)} values")
+        return np.array([a == b for a, b in zip(self, other)], dtype=bool)
+
+    def __contains__(self, item) -> bool:
+        return isinstance(item, (set, frozenset)) and bool(self.__eq__(item).any())
+
+    def _formatter(self, boxed: bool = False):
+        def fmt(s):
+            try:
+                inner = ", ".join(map(str, sorted(s)))
+            except TypeError:
+                inner = ", ".join(sorted(map(str, s)))
+            return "{" + inner + "}"
+        return fmt
