@@ -5,6 +5,7 @@ log once as a :class:`TransactionMatrix`, then mine it.
 """
 from ._validation import InvalidParameterError
 from .io import read_baskets, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
+from .itemset_array import ItemsetArray, ItemsetDtype
 from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
@@ -15,6 +16,8 @@ __all__ = sorted([
     "CleaningReport",
     "CustomerSequences",
     "InvalidParameterError",
+    "ItemsetArray",
+    "ItemsetDtype",
     "MiningLimitError",
     "MiningLimitWarning",
     "TransactionMatrix",
