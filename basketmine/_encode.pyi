@@ -2,9 +2,10 @@ import numpy as np
 import numpy.typing as npt
 
 class UnhashableItemError(TypeError): ...
+class BadBasketError(TypeError): ...
 
 def encode_baskets(
-    baskets: list, total: int
+    baskets: list
 ) -> tuple[list, npt.NDArray[np.int32], npt.NDArray[np.int64], int]: ...
 def sort_dedupe(
     indptr: npt.NDArray[np.int64], codes: npt.NDArray[np.int32]

@@ -455,20 +455,11 @@ class TransactionMatrix:
                 f"(lists of items). Got {type(baskets).__name__} instead.")
         if not isinstance(baskets, list):
             baskets = list(baskets)
-        total = 0
-        for i, b in enumerate(baskets):
-            if isinstance(b, (str, bytes)) or not hasattr(b, "__iter__"):
-                raise InvalidParameterError(
-                    f"The 'baskets' parameter of {owner} must hold iterables of items; "
-                    f"baskets[{i}] is {b!r}. Wrap a single item in a list.")
-            if not hasattr(b, "__len__"):
-                baskets = [x if hasattr(x, "__len__") else list(x) for x in baskets]
-                break
-        total = sum(map(len, baskets))
         try:
-            labels, codes, indptr, n_missing = _encode.encode_baskets(baskets, total)
-        except _encode.UnhashableItemError as exc:
+            labels, codes, indptr, n_missing = _encode.encode_baskets(baskets)
+        except (_encode.UnhashableItemError, _encode.BadBasketError) as exc:
             raise InvalidParameterError(f"The 'baskets' parameter of {owner}: {exc}.") from None
+        total = int(len(codes) + n_missing)
         sorted_labels, perm = _sorted_vocabulary(labels, owner, "baskets")
         codes = perm[codes] if len(codes) else codes.astype(np.int32)
         indptr, codes, n_rep = _encode.sort_dedupe(indptr, np.ascontiguousarray(codes, np.int32))

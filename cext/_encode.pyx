@@ -14,27 +14,49 @@ class UnhashableItemError(TypeError):
     """An item cannot be a dictionary key (e.g. a list)."""
 
 
-def encode_baskets(list baskets, Py_ssize_t total):
+class BadBasketError(TypeError):
+    """A basket is not an iterable of items (e.g. a str or a number)."""
+
+
+def encode_baskets(list baskets):
     """Give every distinct item a code in order of first appearance.
 
-    ``baskets`` is a list of lists/tuples/sets; ``total`` the number of items
-    in all of them.  Items that are None or float NaN are missing: skipped
-    and counted.
+    ``baskets`` is a list of iterables of items.  Items that are None or
+    float NaN are missing: skipped and counted.
 
     Returns (labels, codes, indptr, n_missing).
     """
     cdef dict vocab = {}
     cdef list labels = []
-    cdef Py_ssize_t n = len(baskets), b, k = 0, n_missing = 0
-    cdef object basket, item, code
-    codes_arr = np.empty(total, dtype=np.int32)
+    cdef list lst
+    cdef Py_ssize_t n = len(baskets), b, k = 0, n_missing = 0, cap
+    cdef object basket, item, code, it
+    cap = max(16, 8 * n)
+    codes_arr = np.empty(cap, dtype=np.int32)
     indptr_arr = np.empty(n + 1, dtype=np.int64)
     cdef int32_t[::1] codes = codes_arr
     cdef int64_t[::1] indptr = indptr_arr
     indptr[0] = 0
     for b in range(n):
         basket = baskets[b]
-        for item in basket:
+        if type(basket) is list or type(basket) is tuple:
+            it = basket
+        elif isinstance(basket, (str, bytes)):
+            raise BadBasketError(f"baskets[{b}] is {basket!r}; a basket must be a list of items "
+                                 f"(wrap a single item in a list)")
+        else:
+            try:
+                it = list(basket)
+            except TypeError:
+                raise BadBasketError(f"baskets[{b}] is {basket!r}; a basket must be an iterable "
+                                     f"of items") from None
+        if k + len(it) > cap:
+            cap = max(2 * cap, k + len(it))
+            grown = np.empty(cap, dtype=np.int32)
+            grown[:k] = codes_arr[:k]
+            codes_arr = grown
+            codes = codes_arr
+        for item in it:
             if item is None or (type(item) is float and item != item):
                 n_missing += 1
                 continue
@@ -50,8 +72,6 @@ def encode_baskets(list baskets, Py_ssize_t total):
                 code = len(labels)
                 vocab[item] = code
                 labels.append(item)
-            if k >= total:
-                raise ValueError("baskets changed size while being encoded")
             codes[k] = <int32_t>code
             k += 1
         indptr[b + 1] = k
