@@ -6,7 +6,7 @@ STOP_REASONS: dict[int, str | None]
 def mine(
     indptr: npt.NDArray[np.int64],
     indices: npt.NDArray[np.int32],
-    n_items: int,
+    item_count: npt.NDArray[np.int64],
     min_count: int,
     min_len: int,
     max_len: int,

@@ -50,7 +50,7 @@ def min_count_of(min_support, n: int) -> int:
     return max(1, math.ceil(round(min_support * n, 9)))
 
 
-def choose_method(tm: TransactionMatrix, min_count: int) -> str:
+def choose_method(tm: TransactionMatrix, min_count: int, counts=None) -> str:
     """Bit-vectors for dense data, occurrence delivery for sparse data.
 
     Measured on the FIMI sets: bit-vectors win by 10-50x on chess and
@@ -59,7 +59,8 @@ def choose_method(tm: TransactionMatrix, min_count: int) -> str:
     the frequent items, and bit-vectors are never used when one level of
     them would pass 256 MB.
     """
-    counts = np.bincount(tm.indices, minlength=tm.n_items)
+    if counts is None:
+        counts = np.bincount(tm.indices, minlength=tm.n_items)
     freq = counts >= min_count
     m = int(freq.sum())
     if m == 0 or tm.n_baskets == 0:
@@ -206,9 +207,10 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     want_len = _INT32_MAX if max_len is None else int(max_len)
     kernel_len = want_len if target == "all" else min(want_len + 1, _INT32_MAX)
     kernel_min_len = min_len if target == "all" else 1
-    method = choose_method(tm, min_count)
+    item_count = np.bincount(tm.indices, minlength=tm.n_items).astype(np.int64, copy=False)
+    method = choose_method(tm, min_count, item_count)
     indptr = np.ascontiguousarray(tm.indptr, dtype=np.int64)
-    args = (indptr, tm.indices, tm.n_items, min_count, kernel_min_len, kernel_len, cap,
+    args = (indptr, tm.indices, item_count, min_count, kernel_min_len, kernel_len, cap,
             float(time_limit or 0.0), method)
     items, offsets, counts, rank_to_code, stop = _run_kernel(args, progress)
     reason = _itemsets.STOP_REASONS[stop]

@@ -56,7 +56,11 @@ def encode_baskets(list baskets):
             grown[:k] = codes_arr[:k]
             codes_arr = grown
             codes = codes_arr
-        for item in it:
+        if type(it) is list:
+            lst = <list>it
+        else:
+            lst = list(it)
+        for item in lst:
             if item is None or (type(item) is float and item != item):
                 n_missing += 1
                 continue

@@ -369,7 +369,7 @@ cdef void _bit_node(Ctx* c, uint64_t** level_bits, int32_t** level_ranks,
 
 def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
          const int32_t[::1] indices,       # IN  item codes, sorted per row
-         Py_ssize_t n_items,
+         object item_count,                # IN  int64 baskets holding each item
          int64_t min_count,
          int min_len,
          int max_len,
@@ -389,8 +389,8 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     cdef Ctx c
     cdef int32_t code
 
-    # supports per item, frequent items ranked by ascending support
-    item_count = np.bincount(np.asarray(indices), minlength=n_items).astype(np.int64)
+    # frequent items ranked by ascending support
+    cdef Py_ssize_t n_items = len(item_count)
     freq = np.flatnonzero(item_count >= min_count)
     order = np.lexsort((freq, item_count[freq]))
     rank_to_code = freq[order].astype(np.int32)

@@ -25,7 +25,8 @@ def random_baskets(seed, n=60, n_items=9, density=0.35):
 def kernel(tm, min_count, method, max_len=None, min_len=1):
     status = np.zeros(4, dtype=np.int64)
     items, offsets, counts, r2c, stop = _itemsets.mine(
-        tm.indptr.astype(np.int64), tm.indices, tm.n_items, min_count, min_len,
+        tm.indptr.astype(np.int64), tm.indices,
+        np.bincount(tm.indices, minlength=tm.n_items).astype(np.int64), min_count, min_len,
         max_len or 2**31 - 1, 10**9, 0.0, method, status)
     sets = _itemsets.frozensets(items, offsets, tm.labels)
     return dict(zip(sets, counts.tolist())), stop
