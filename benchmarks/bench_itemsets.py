@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import gc
 import gzip
+import hashlib
 import json
 import multiprocessing
 import os
@@ -120,6 +121,15 @@ def distribution_version(name: str) -> str:
         return "unknown"
 
 
+def package_fingerprint(package_dir: Path) -> str:
+    """A short hash of a package's Python sources and compiled extensions, to tell builds apart."""
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.iterdir()):
+        if path.suffix in (".py", ".so", ".pyd"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def peak_kb() -> int:
     """The process's peak resident set size so far, in KiB (Linux units)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -144,7 +154,7 @@ def prepare_basketmine(baskets, percent):
             return len(df), "cap", f"stopped at {reason}: " + "; ".join(limit_warnings)
         return len(df), "ok", ""
 
-    return bm.__version__, call, describe
+    return f"{bm.__version__} build {package_fingerprint(Path(bm.__file__).parent)}", call, describe
 
 
 def prepare_pyfim(algorithm):
@@ -217,7 +227,7 @@ def tool_worker(conn, tool, baskets, percent, mem_limit_bytes):
         report["peak_kb"] = peak_kb()
         report["count"], report["status"], report["note"] = describe(result)
     except MemoryError as exc:
-        report.update(status="out of memory", note=f"{exc or 'MemoryError'} ({raised_at(exc)})",
+        report.update(status="out of memory", note=f"{str(exc) or 'MemoryError'} ({raised_at(exc)})",
                       peak_kb=peak_kb())
     except Exception as exc:  # reported, not hidden: the table shows "error"
         report.update(status="error", note=f"{type(exc).__name__}: {exc} ({raised_at(exc)})")
@@ -314,7 +324,8 @@ def run_dataset(name: str, path: Path, percents, tools, options, conn) -> None:
             for attempt in range(options.repeat):
                 report = run_once(tool, baskets, percent, options)
                 reports.append(report)
-                log(f"  {name} {percent:g}% {tool} run {attempt + 1}/{options.repeat}: {describe_run(report)}")
+                log(f"  {name} {percent:g}% {tool} run {attempt + 1}/{options.repeat}: "
+                    f"{describe_run(report)}")
                 if report["status"] not in ("ok", "cap") or report["seconds"] > options.no_repeat_above:
                     break
             case.runs[tool] = summarise(reports)
@@ -385,7 +396,8 @@ def fmt_seconds(run: dict | None) -> str:
 def fmt_mb(run: dict | None) -> str:
     if run is None or run["status"] not in ("ok", "cap"):
         return "-"
-    return f"{run['peak_growth_mb']:,.0f}" if run["peak_growth_mb"] >= 10 else f"{run['peak_growth_mb']:.1f}"
+    mb = run["peak_growth_mb"]
+    return f"{mb:,.0f}" if mb >= 10 else f"{mb:.1f}"
 
 
 def fmt_ratio(value: float | None, suffix: str = "") -> str:
@@ -476,7 +488,7 @@ def table_rows(results: list[dict]) -> tuple[list[list[str]], list[str]]:
     return rows, notes
 
 
-def render(results: list[dict], options) -> str:
+def render(results: list[dict], options, source: str) -> str:
     rows, notes = table_rows(results)
     header = [name for name, _ in COLUMNS]
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(COLUMNS))]
@@ -494,8 +506,14 @@ def render(results: list[dict], options) -> str:
             "imported and the baskets loaded; pyfim MB is that of the faster pyfim algorithm.",
             f"Limits per run: {options.timeout:g} s wall clock, {options.mem_limit_gb:g} GB address "
             f"space (RLIMIT_AS). OOM = out of memory; * = basketmine stopped at a cap (partial result).",
-            "=pyfim / =mlxtend: the number of itemsets equals basketmine's."]
-    daggers = [c for c in results if c["all_basket_items"]]
+            "=pyfim / =mlxtend: the number of itemsets equals basketmine's.",
+            f"basketmine checkout {source}; " + ", ".join(sorted(tool_versions(results)))
+            + f"; Python {platform.python_version()}, {os.cpu_count()} CPUs."]
+    builds = basketmine_builds(results)
+    if len(builds) > 1:
+        out.append("WARNING: basketmine's files changed during the run; builds used: " + "; ".join(
+            f"{build} for {', '.join(cases)}" for build, cases in builds.items()))
+    daggers = [c for c in results if derive(c)["agree_pyfim"].endswith("\u2020")]
     if daggers:
         which = ", ".join(sorted({f"{c['dataset']} (items {c['all_basket_items']})" for c in daggers}))
         out.append("\u2020 pyfim 6.28 omits the itemsets made only of items present in every basket; "
@@ -503,6 +521,24 @@ def render(results: list[dict], options) -> str:
     if notes:
         out += ["", "Notes:"] + [f"  {n}" for n in notes]
     return "\n".join(out)
+
+
+def basketmine_builds(results: list[dict]) -> dict[str, list[str]]:
+    """basketmine version+build -> the cases run with it (several builds if it was rebuilt meanwhile)."""
+    builds: dict[str, list[str]] = {}
+    for case in results:
+        for run in case["runs"].get("basketmine", {}).get("runs", []):
+            if run.get("version"):
+                builds.setdefault(run["version"], [])
+                label = f"{case['dataset']} {case['percent']:g}%"
+                if label not in builds[run["version"]]:
+                    builds[run["version"]].append(label)
+    return builds
+
+
+def tool_versions(results: list[dict]) -> set[str]:
+    return {f"{tool.split('-')[0]} {run['version']}" for case in results
+            for tool, run in case["runs"].items() if run.get("version")}
 
 
 def summary(results: list[dict]) -> str:
@@ -516,7 +552,8 @@ def summary(results: list[dict]) -> str:
                      f"{statistics.median(speedups):.1f}x over {len(speedups)} cases")
     else:
         parts.append("no mlxtend comparison")
-    parts.append(f"basketmine memory <= pyfim memory in {sum(m <= 1 for m in memory)} of {len(memory)} cases")
+    parts.append(f"basketmine memory <= pyfim memory in {sum(m <= 1 for m in memory)} of "
+                 f"{len(memory)} cases")
     return "Summary: " + "; ".join(parts) + "."
 
 
@@ -562,15 +599,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cases", type=parse_cases, default=None,
                         help="comma-separated DATASET:SUPPORT_PERCENT pairs, or a bare DATASET for all its "
                              "supports, e.g. 'chess:60,retail:0.1,mushroom' (default: all cases)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per tool and case; the minimum time is reported")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per tool and case; the minimum time is reported")
     parser.add_argument("--no-repeat-above", type=float, default=30.0, metavar="SECONDS",
                         help="do not repeat a run that took longer than this")
     parser.add_argument("--no-mlxtend", action="store_true", help="leave mlxtend out")
     parser.add_argument("--timeout", type=float, default=300.0, help="wall-clock seconds per tool run")
     parser.add_argument("--mem-limit-gb", type=float, default=12.0,
                         help="address-space limit (RLIMIT_AS) of each tool run, in GiB")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the raw results to this JSON file")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write the raw results to this JSON file")
     return parser
+
+
+def basketmine_source() -> str:
+    """The git commit of the basketmine checkout this script belongs to, '+dirty' if its
+    basketmine/ or cext/ differ from that commit."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "basketmine", "cext"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
 
 
 def main(argv=None) -> int:
@@ -579,26 +634,29 @@ def main(argv=None) -> int:
     if options.repeat < 1:
         parser.error("--repeat must be at least 1")
     plan = options.cases if options.cases is not None else parse_cases(None)
-    missing = [str(options.data / DATASETS[n][0]) for n in plan if not (options.data / DATASETS[n][0]).is_file()]
+    files = [options.data / DATASETS[name][0] for name in plan]
+    missing = [str(path) for path in files if not path.is_file()]
     if missing:
         parser.error("dataset file(s) not found: " + ", ".join(missing) + " (see --data)")
     tools = [t for t in TOOLS if not (options.no_mlxtend and t == "mlxtend")]
 
     started = time.time()
+    source = basketmine_source()
+    log(f"basketmine checkout: {source}")
     interrupted, results = False, []
     try:
         run_all(plan, tools, options, results)
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted; the table shows the cases completed so far")
-    print(render(results, options))
+    print(render(results, options, source))
     if options.json:
         meta = {
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             "wall_seconds": time.time() - started, "python": sys.version.split()[0],
             "platform": platform.platform(), "cpus": os.cpu_count(),
             "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()},
-            "basketmine_max_itemsets": BM_MAX_ITEMSETS,
+            "basketmine_checkout": source, "basketmine_max_itemsets": BM_MAX_ITEMSETS,
             "memory": "peak_growth_mb = (ru_maxrss after the call - ru_maxrss before it) / 1024",
         }
         for case in results:
