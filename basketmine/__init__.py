@@ -5,9 +5,10 @@ log once as a :class:`TransactionMatrix`, then mine it.
 """
 from ._validation import InvalidParameterError
 from .io import read_baskets, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
-from .itemset_array import ItemsetArray, ItemsetDtype
+from .itemset_array import ItemsetArray, ItemsetDtype, SequenceArray, SequenceDtype
 from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
+from .sequences import follow_ups, sequential_patterns
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
 
 __version__ = "0.1.0"
@@ -20,8 +21,11 @@ __all__ = sorted([
     "ItemsetDtype",
     "MiningLimitError",
     "MiningLimitWarning",
+    "SequenceArray",
+    "SequenceDtype",
     "TransactionMatrix",
     "association_rules",
+    "follow_ups",
     "frequent_itemsets",
     "read_baskets",
     "read_csv",
@@ -29,6 +33,7 @@ __all__ = sorted([
     "read_parquet",
     "read_spmf",
     "rule_value",
+    "sequential_patterns",
     "write_fimi",
     "write_spmf",
 ])

@@ -39,3 +39,129 @@ def frequent_itemsets(baskets, min_count: int, target: str = "all", min_len: int
     found = filter_target(itemset_counts(baskets, min_count, probe), target)
     return {s: c for s, c in found.items()
             if len(s) >= min_len and (max_len is None or len(s) <= max_len)}
+
+
+def sequence_patterns(sequences, min_count: int, max_len: int | None = None, min_gap=None,
+                      max_gap=None, max_span=None, target: str = "all") -> dict:
+    """The twin of basketmine.sequential_patterns, as {pattern: count}.
+
+    ``sequences`` is a list of customers, each a list of ``(time, basket)``
+    pairs in order; a gap/span is ``("baskets", n)`` (on basket positions),
+    ``("time", x)`` (on the times) or None.  Every embedding of every
+    sub-pattern of every sequence is enumerated.
+    """
+    def coord(gap, pos, times, i):
+        return pos[i] if gap[0] == "baskets" else times[i]
+
+    probe = max_len if (max_len is None or target == "all") else max_len + 1
+    counts: dict = {}
+    for seq in sequences:
+        times = [t for t, _ in seq]
+        pos = list(range(len(seq)))
+        held = set()
+        elements = [sorted(set(b), key=repr) for _, b in seq]
+
+        def grow(last, start, pattern, size):
+            if pattern:
+                held.add(tuple(pattern))
+            if probe is not None and size >= probe:
+                return
+            for p in range(last + 1 if last >= 0 else 0, len(seq)):
+                if last >= 0:
+                    if coord(min_gap or ("baskets", 1), pos, times, p) - \
+                            coord(min_gap or ("baskets", 1), pos, times, last) < (min_gap or ("baskets", 1))[1]:
+                        continue
+                    if max_gap is not None and \
+                            coord(max_gap, pos, times, p) - coord(max_gap, pos, times, last) > max_gap[1]:
+                        continue
+                    if max_span is not None and \
+                            coord(max_span, pos, times, p) - coord(max_span, pos, times, start) > max_span[1]:
+                        continue
+                room = len(elements[p]) if probe is None else min(len(elements[p]), probe - size)
+                for k in range(1, room + 1):
+                    for combo in combinations(elements[p], k):
+                        grow(p, p if last < 0 else start, pattern + [frozenset(combo)], size + k)
+
+        grow(-1, -1, [], 0)
+        for pat in held:
+            counts[pat] = counts.get(pat, 0) + 1
+    found = {p: c for p, c in counts.items() if c >= min_count}
+    if target != "all":
+        keep = {}
+        for s, c in found.items():
+            size = sum(map(len, s))
+            bigger = [t for t in found if sum(map(len, t)) == size + 1 and contains(t, s)]
+            # "!=": under max_gap a longer pattern can be held by more customers
+            if target == "closed" and all(found[t] != c for t in bigger):
+                keep[s] = c
+            if target == "maximal" and not bigger:
+                keep[s] = c
+        found = keep
+    if max_len is not None:
+        found = {p: c for p, c in found.items() if sum(map(len, p)) <= max_len}
+    return found
+
+
+def contains(big, small) -> bool:
+    """Whether pattern ``small`` is a sub-pattern of ``big`` (elements as
+    subsets, in order)."""
+    j = 0
+    for element in big:
+        if j < len(small) and small[j] <= element:
+            j += 1
+    return j == len(small)
+
+
+def follow_up_rules(sequences, within, min_count: int, max_antecedent_len: int = 1, min_gap=None,
+                    end=None, antecedents=None, consequents=None) -> dict:
+    """The twin of basketmine.follow_ups: {(antecedent, consequent): (customers,
+    antecedent_customers, base_rate, lags)} with lags the per-customer list.
+
+    ``sequences``: customers as lists of ``(time, basket)``; ``within`` and
+    ``min_gap`` ("baskets"/"time" pairs as in :func:`sequence_patterns`; the
+    window is a time amount).
+    """
+    min_gap = min_gap or ("baskets", 1)
+    if end is None:
+        end = max(t for seq in sequences for t, _ in seq)
+
+    def follows(seq, k, p):
+        tk, tp = seq[k][0], seq[p][0]
+        gap = (p - k) if min_gap[0] == "baskets" else (tp - tk)
+        return p > k and gap >= min_gap[1] and tp - tk <= within
+
+    ante_cust, rule_cust, rule_lags, base_cust = {}, {}, {}, {}
+    n_eligible = 0
+    for seq in sequences:
+        eligible = [k for k, (t, _) in enumerate(seq) if t + within <= end]
+        n_eligible += bool(eligible)
+        seen_ante, first_hit = set(), {}
+        after_any = set()
+        for k in eligible:
+            items = sorted(set(seq[k][1]), key=repr)
+            if antecedents is not None:
+                items = [x for x in items if x in antecedents]
+            subsets = [frozenset(c) for r in range(1, max_antecedent_len + 1)
+                       for c in combinations(items, r)]
+            seen_ante.update(subsets)
+            for p in range(len(seq)):
+                if not follows(seq, k, p):
+                    continue
+                for b in set(seq[p][1]):
+                    if consequents is not None and b not in consequents:
+                        continue
+                    after_any.add(b)
+                    for a in subsets:
+                        # each customer's first B after an A; lag from the latest A before it
+                        best = first_hit.get((a, b))
+                        if best is None or p < best[0] or (p == best[0] and k > best[1]):
+                            first_hit[(a, b)] = (p, k)
+        for a in seen_ante:
+            ante_cust[a] = ante_cust.get(a, 0) + 1
+        for b in after_any:
+            base_cust[b] = base_cust.get(b, 0) + 1
+        for key, (p, k) in first_hit.items():
+            rule_cust[key] = rule_cust.get(key, 0) + 1
+            rule_lags.setdefault(key, []).append(seq[p][0] - seq[k][0])
+    return {key: (c, ante_cust[key[0]], base_cust[key[1]] / n_eligible, rule_lags[key])
+            for key, c in rule_cust.items() if c >= min_count and ante_cust[key[0]] >= min_count}

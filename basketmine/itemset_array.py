@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
 
-from . import _itemsets
+from . import _itemsets, _sequences
 
-__all__ = ["ItemsetArray", "ItemsetDtype"]
+__all__ = ["ItemsetArray", "ItemsetDtype", "SequenceArray", "SequenceDtype"]
 
 
 @register_extension_dtype
@@ -35,11 +35,12 @@ class ItemsetDtype(ExtensionDtype):
         return ItemsetArray
 
 
-def _materialise(items, offsets, labels) -> np.ndarray:
+def _materialise(build, *args) -> np.ndarray:
+    """``build(*args)`` with the garbage collector paused."""
     was_enabled = gc.isenabled()
     gc.disable()  # millions of new containers would trigger needless collections
     try:
-        return _itemsets.frozensets(items, offsets, labels)
+        return build(*args)
     finally:
         if was_enabled:
             gc.enable()
@@ -124,6 +125,10 @@ class ItemsetArray(ExtensionArray):
         offsets = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
         lines = np.repeat(starts - offsets[:-1], lens) + np.arange(offsets[-1], dtype=np.int64)
+        return self._rebuild(lines, offsets)
+
+    def _rebuild(self, lines, offsets):
+        """The array made of these flat positions, with these offsets."""
         return type(self)(self._items[lines], offsets, self._labels)
 
     def __iter__(self):
@@ -132,7 +137,7 @@ class ItemsetArray(ExtensionArray):
             yield from self[start:start + step].to_numpy()
 
     def to_numpy(self, dtype=None, copy=False, na_value=None):
-        out = _materialise(self._items, self._offsets, self._labels)
+        out = _materialise(_itemsets.frozensets, self._items, self._offsets, self._labels)
         return out if dtype in (None, object) else out.astype(dtype)
 
     def __array__(self, dtype=None, copy=None):
@@ -155,18 +160,30 @@ class ItemsetArray(ExtensionArray):
         return self._take_positions(idx)
 
     def copy(self) -> "ItemsetArray":
-        return type(self)(self._items.copy(), self._offsets.copy(), self._labels)
+        return self._rebuild(np.arange(len(self._items)), self._offsets.copy())
 
     @classmethod
     def _concat_same_type(cls, to_concat):
         arrays = list(to_concat)
         if all(a._labels is arrays[0]._labels for a in arrays):
-            items = np.concatenate([a._items for a in arrays])
             lens = np.concatenate([np.diff(a._offsets) for a in arrays])
             offsets = np.zeros(len(lens) + 1, dtype=np.int64)
             np.cumsum(lens, out=offsets[1:])
-            return cls(items, offsets, arrays[0]._labels)
-        return cls.from_sets(s for a in arrays for s in a)
+            return cls._from_lines(arrays, offsets)
+        return cls._from_sequence([s for a in arrays for s in a])
+
+    @classmethod
+    def _from_lines(cls, arrays, offsets):
+        return cls(np.concatenate([a._items for a in arrays]), offsets, arrays[0]._labels)
+
+    @staticmethod
+    def _coerce(value):
+        """A scalar comparable with the elements, or None."""
+        return frozenset(value) if isinstance(value, (set, frozenset)) else None
+
+    @staticmethod
+    def _size(value) -> int:
+        return len(value)
 
     def _values_for_factorize(self):
         return self.to_numpy(), None
@@ -174,11 +191,11 @@ class ItemsetArray(ExtensionArray):
     def __eq__(self, other):
         if isinstance(other, (pd.Series, pd.Index, pd.DataFrame)):
             return NotImplemented
-        if isinstance(other, (set, frozenset)):
-            target = frozenset(other)
+        target = self._coerce(other)
+        if target is not None:
             lens = self.lengths()
             out = np.zeros(len(self), dtype=bool)
-            for i in np.flatnonzero(lens == len(target)):
+            for i in np.flatnonzero(lens == self._size(target)):
                 out[i] = self._one(int(i)) == target
             return out
         other = list(other)
@@ -187,13 +204,96 @@ class ItemsetArray(ExtensionArray):
         return np.array([a == b for a, b in zip(self, other)], dtype=bool)
 
     def __contains__(self, item) -> bool:
-        return isinstance(item, (set, frozenset)) and bool(self.__eq__(item).any())
+        return self._coerce(item) is not None and bool(self.__eq__(item).any())
 
     def _formatter(self, boxed: bool = False):
-        def fmt(s):
-            try:
-                inner = ", ".join(map(str, sorted(s)))
-            except TypeError:
-                inner = ", ".join(sorted(map(str, s)))
-            return "{" + inner + "}"
-        return fmt
+        return _format_set
+
+
+def _format_set(s) -> str:
+    try:
+        inner = ", ".join(map(str, sorted(s)))
+    except TypeError:
+        inner = ", ".join(sorted(map(str, s)))
+    return "{" + inner + "}"
+
+
+@register_extension_dtype
+class SequenceDtype(ExtensionDtype):
+    """The dtype of a :class:`SequenceArray`: elements are tuples of frozensets."""
+
+    name = "sequence"
+    type = tuple
+    kind = "O"
+    na_value = None
+
+    @classmethod
+    def construct_array_type(cls):
+        return SequenceArray
+
+
+class SequenceArray(ItemsetArray):
+    """Sequential patterns as flat codes: element ``i`` is a tuple of
+    frozensets of labels, made of ``labels[items[offsets[i]:offsets[i + 1]]]``
+    cut where ``starts`` is 1 (an item opening a new element)."""
+
+    def __init__(self, items, starts, offsets, labels):
+        super().__init__(items, offsets, labels)
+        self._starts = np.ascontiguousarray(starts, dtype=np.uint8)
+        self._dtype = SequenceDtype()
+
+    @classmethod
+    def from_sequences(cls, sequences) -> "SequenceArray":
+        """Encode an iterable of patterns, each a sequence of item collections."""
+        seqs = [tuple(frozenset(e) for e in s) for s in sequences]
+        flat = [sorted(e, key=lambda x: (type(x).__name__, x)) for s in seqs for e in s]
+        sets = ItemsetArray.from_sets(frozenset(e) for e in flat)
+        lens = np.fromiter((sum(map(len, s)) for s in seqs), dtype=np.int64, count=len(seqs))
+        offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        starts = np.zeros(len(sets._items), dtype=np.uint8)
+        starts[sets._offsets[:-1][np.diff(sets._offsets) > 0]] = 1
+        return cls(sets._items, starts, offsets, sets._labels)
+
+    @classmethod
+    def _from_sequence(cls, scalars, *, dtype=None, copy=False):
+        if isinstance(scalars, cls):
+            return scalars.copy() if copy else scalars
+        return cls.from_sequences(scalars)
+
+    @classmethod
+    def _from_factorized(cls, values, original):
+        return cls.from_sequences(values)
+
+    @property
+    def nbytes(self) -> int:
+        return super().nbytes + self._starts.nbytes
+
+    def _one(self, i: int) -> tuple:
+        return _sequences.tuples(self._items, self._starts, self._offsets[i:i + 2], self._labels)[0]
+
+    def to_numpy(self, dtype=None, copy=False, na_value=None):
+        out = _materialise(_sequences.tuples, self._items, self._starts, self._offsets, self._labels)
+        return out if dtype in (None, object) else out.astype(dtype)
+
+    def _rebuild(self, lines, offsets):
+        return type(self)(self._items[lines], self._starts[lines], offsets, self._labels)
+
+    @classmethod
+    def _from_lines(cls, arrays, offsets):
+        return cls(np.concatenate([a._items for a in arrays]),
+                   np.concatenate([a._starts for a in arrays]), offsets, arrays[0]._labels)
+
+    @staticmethod
+    def _coerce(value):
+        if isinstance(value, (tuple, list)) and all(isinstance(e, (set, frozenset)) for e in value):
+            return tuple(frozenset(e) for e in value)
+        return None
+
+    @staticmethod
+    def _size(value) -> int:
+        return sum(map(len, value))
+
+    def _formatter(self, boxed: bool = False):
+        return lambda s: "<" + " ".join(map(_format_set, s)) + ">"
+

@@ -73,14 +73,15 @@ def choose_method(tm: TransactionMatrix, min_count: int, counts=None) -> str:
 
 
 class _Progress:
-    """Prints '<n> itemsets, <s> s' on stderr at most every half second."""
+    """Prints '<label>: <n> <unit>, <s> s' on stderr at most every half second."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, unit: str):
         self.label = label
+        self.unit = unit
         self.shown = False
 
     def __call__(self, n_found: int, elapsed: float) -> None:
-        sys.stderr.write(f"\r{self.label}: {n_found:,} itemsets, {elapsed:.1f} s")
+        sys.stderr.write(f"\r{self.label}: {n_found:,} {self.unit}, {elapsed:.1f} s")
         sys.stderr.flush()
         self.shown = True
 
@@ -89,16 +90,19 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _run_kernel(args: tuple, progress) -> tuple:
+def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tuple:
+    """Run ``kernel(*args, status, **kw)``; with ``progress``, in a worker
+    thread while this one reports the running count and passes Ctrl-C on to
+    the kernel (through the shared ``status`` block)."""
     status = np.zeros(4, dtype=np.int64)
     if not progress:
-        return _itemsets.mine(*args, status)
-    report = _Progress("frequent_itemsets") if progress is True else progress
+        return kernel(*args, status, **kw)
+    report = _Progress(label, unit) if progress is True else progress
     box: dict = {}
 
     def work():
         try:
-            box["out"] = _itemsets.mine(*args, status)
+            box["out"] = kernel(*args, status, **kw)
         except BaseException as exc:  # handed to the caller below
             box["err"] = exc
 
@@ -212,7 +216,8 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     indptr = np.ascontiguousarray(tm.indptr, dtype=np.int64)
     args = (indptr, tm.indices, item_count, min_count, kernel_min_len, kernel_len, cap,
             float(time_limit or 0.0), method)
-    items, offsets, counts, rank_to_code, stop = _run_kernel(args, progress)
+    items, offsets, counts, rank_to_code, stop = run_kernel(_itemsets.mine, args, progress,
+                                                            owner, "itemsets")
     reason = _itemsets.STOP_REASONS[stop]
     if reason == "out_of_memory":
         raise MemoryError(

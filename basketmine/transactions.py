@@ -469,6 +469,93 @@ class TransactionMatrix:
         return cls(indptr, codes, sorted_labels, report=report)
 
     @classmethod
+    def from_sequences(cls, sequences, times=None, customers=None) -> "TransactionMatrix":
+        """Encode customers' purchase histories: one sequence of baskets each.
+
+        Parameters
+        ----------
+        sequences : list
+            One entry per customer: a list of baskets, oldest first, each an
+            iterable of items.
+        times : list, optional
+            One list per customer with one timestamp per basket (anything
+            :func:`pandas.to_datetime` reads).  Times may repeat but must not
+            decrease within a customer.
+        customers : list, optional
+            A distinct label per customer; 0, 1, ... by default.
+
+        A customer without baskets cannot hold a pattern; such sequences are
+        counted in the report.
+
+        Examples
+        --------
+        >>> import basketmine as bm
+        >>> tm = bm.TransactionMatrix.from_sequences(
+        ...     [[["tv", "cable"], ["speakers"]], [["tv"]]], customers=["ann", "bob"])
+        >>> tm
+        TransactionMatrix(3 baskets, 4 items, 4 lines, 2 customers)
+        """
+        owner = "TransactionMatrix.from_sequences"
+        if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__iter__"):
+            raise InvalidParameterError(
+                f"The 'sequences' parameter of {owner} must be a list of sequences (lists of "
+                f"baskets). Got {type(sequences).__name__} instead.")
+        sequences = list(sequences)
+        for k, seq in enumerate(sequences):
+            if isinstance(seq, (str, bytes, set, frozenset, dict)) or not hasattr(seq, "__iter__"):
+                raise InvalidParameterError(
+                    f"The 'sequences' parameter of {owner} must hold one list of baskets per "
+                    f"customer; sequence {k} is {type(seq).__name__}: {seq!r:.60}.")
+        seqs = [list(s) for s in sequences]
+        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+        n = len(seqs)
+        if customers is None:
+            cust_labels = np.arange(n)
+        else:
+            cust_labels = np.asarray(list(customers), dtype=object)
+            if len(cust_labels) != n:
+                raise InvalidParameterError(
+                    f"The 'customers' parameter of {owner} must give one label per sequence "
+                    f"({n}). Got {len(cust_labels)} labels instead.")
+            if len(pd.unique(cust_labels)) != n:
+                raise InvalidParameterError(
+                    f"The 'customers' parameter of {owner} must hold distinct labels; "
+                    f"some repeat, e.g. {pd.Series(cust_labels)[pd.Series(cust_labels).duplicated()].iloc[0]!r}.")
+        flat = [b for s in seqs for b in s]
+        tm = cls.from_baskets(flat)
+        ts = None
+        if times is not None:
+            times = list(times)
+            tl = np.fromiter((len(t) for t in times), dtype=np.int64, count=len(times)) \
+                if len(times) == n else None
+            if tl is None or not np.array_equal(tl, lengths):
+                raise InvalidParameterError(
+                    f"The 'times' parameter of {owner} must hold one timestamp per basket, in "
+                    f"lists shaped like 'sequences'.")
+            try:
+                ts = pd.to_datetime(pd.Series([t for tt in times for t in tt], dtype=object))
+            except (ValueError, TypeError) as exc:
+                raise InvalidParameterError(
+                    f"The 'times' parameter of {owner} must hold dates or times ({exc}).") from None
+            ts = ts.to_numpy(dtype="datetime64[ns]")
+            if np.isnat(ts).any():
+                raise InvalidParameterError(
+                    f"The 'times' parameter of {owner} must not hold missing times.")
+            seq_of = np.repeat(np.arange(n), lengths)
+            back = np.flatnonzero((np.diff(ts.view(np.int64)) < 0) & (np.diff(seq_of) == 0))
+            if len(back):
+                k = int(seq_of[back[0]])
+                raise InvalidParameterError(
+                    f"The 'times' parameter of {owner} must not decrease within a sequence; "
+                    f"sequence {k} ({cust_labels[k]!r}) goes from {ts[back[0]]} back to "
+                    f"{ts[back[0] + 1]}. Sort each customer's baskets by time first.")
+        tm.customer_codes = np.repeat(np.arange(n, dtype=np.int32), lengths)
+        tm.customer_labels = np.asarray(cust_labels, dtype=object)
+        tm.times = ts
+        tm.report.add("customer with no baskets (empty sequence)", int((lengths == 0).sum()), "note")
+        return tm
+
+    @classmethod
     def from_onehot(cls, df: pd.DataFrame) -> "TransactionMatrix":
         """Encode an mlxtend-style one-hot frame (bool, 0/1 or sparse columns);
         columns are items, rows baskets."""

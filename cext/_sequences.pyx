@@ -1,0 +1,790 @@
+# Sequential pattern kernel: PrefixSpan over pseudo-projections that keep
+# every embedding end.
+#
+# A sequence is one customer's baskets in time order; each basket is an
+# element (a set of items).  A pattern <X1 X2 ... Xk> is held by a sequence
+# when its elements sit, in order, inside increasing baskets that meet the
+# gap and span constraints.
+#
+# The projection of a pattern P on a sequence is the set of pairs (e, s):
+# e is a basket where P's last element can end in a valid embedding, and s
+# the latest basket where such an embedding can start.  Whether P extends
+# depends only on these pairs (gaps look at e, the span at s), so the
+# constraints are enforced inside the search, exactly, and the projection
+# never holds more than one pair per basket.
+#
+# One scan of a node's projection counts every extension -- items added to
+# the last element (I-step) and new elements after it (S-step) -- and a second
+# scan delivers the pairs of the frequent ones into their own buckets (the
+# children's projections), all on one stack-like arena.
+#
+# Coordinates: a gap or span is measured on an "axis", one int64 per basket,
+# non-decreasing inside a sequence: the basket's global index (counting
+# baskets) or its timestamp in ns (durations).  The wrapper picks an axis for
+# each constraint (basketmine/sequences.py).
+#
+# Items are frequent-item ranks (ascending inside each basket); the output
+# maps them back to item codes.
+
+from libc.stdlib cimport malloc, realloc, free, calloc, qsort
+from libc.string cimport memset, memcpy
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.math cimport NAN
+from cpython.object cimport PyObject
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    object PyFrozenSet_New(PyObject* iterable)
+    int PySet_Add(object s, object key) except -1
+
+STOP_REASONS = {
+    0: None,
+    1: "max_patterns",
+    2: "time_limit",
+    3: "interrupted",
+    4: "out_of_memory",
+}
+
+cdef enum:
+    STOP_NONE = 0
+    STOP_MAX = 1
+    STOP_TIME = 2
+    STOP_INTERRUPT = 3
+    STOP_NOMEM = 4
+
+cdef int64_t NO_LIMIT = -1
+
+
+cdef struct Child:
+    int32_t x
+    int32_t is_s          # 1: new element (S-step), 0: item added to the last element
+    int64_t count
+    int64_t off           # arena offset of its projection (int32 pairs)
+    int64_t n             # pairs
+
+
+cdef struct Ctx:
+    # data
+    const int64_t* el_ptr
+    const int32_t* items
+    const int32_t* seq_of
+    const int64_t* seq_end
+    const int64_t* ax_min
+    const int64_t* ax_max
+    const int64_t* ax_span
+    const int64_t* times        # ns, for lags (follow mode)
+    int64_t min_gap
+    int64_t max_gap
+    int64_t max_span
+    bint has_max_gap
+    bint has_span
+    bint simple                  # only "a later basket", min_gap counted in baskets
+    int m
+    # follow-up mode: antecedent itemset then exactly one consequent item
+    bint follow
+    const uint8_t* ante_ok
+    const uint8_t* cons_ok
+    # output
+    int32_t* out_items
+    uint8_t* out_start
+    int64_t out_len
+    int64_t out_cap
+    int64_t* out_offsets
+    int64_t* out_counts
+    double* out_lag           # 3 per pattern (follow mode): q1, median, q3 (ns)
+    int64_t n_pat
+    int64_t pat_cap
+    int64_t max_pat
+    const int32_t* rank_to_code
+    # search
+    int32_t* pre_items
+    uint8_t* pre_start
+    int max_len
+    int64_t min_count
+    int stop
+    int64_t ticks
+    double deadline
+    int64_t* status
+    # scratch
+    int32_t* arena
+    int64_t arena_len
+    int64_t arena_cap
+    int64_t* icnt
+    int64_t* itot
+    int64_t* iseen
+    int64_t* scnt
+    int64_t* stot
+    int64_t* sseen
+    int64_t* icur
+    int64_t* scur
+    int64_t stamp
+    int32_t* valid             # 2 per basket of the longest sequence: (p, s)
+    int32_t* dq                # deque of pair indices
+    double* lagbuf
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <double>ts.tv_sec + 1e-9 * <double>ts.tv_nsec
+
+
+cdef inline int _tick(Ctx* c) noexcept nogil:
+    c.ticks += 1
+    if (c.ticks & 1023) == 0:
+        if c.status != NULL:
+            c.status[0] = c.n_pat
+            c.status[2] = c.ticks
+            if c.status[1] != 0:
+                c.stop = STOP_INTERRUPT
+        if c.deadline > 0 and _now() > c.deadline:
+            c.stop = STOP_TIME
+    return c.stop
+
+
+cdef int _grow_patterns(Ctx* c, int64_t length) noexcept nogil:
+    cdef int64_t need
+    cdef void* p
+    if c.n_pat + 1 >= c.pat_cap:
+        need = c.pat_cap * 2
+        p = realloc(c.out_offsets, (need + 1) * sizeof(int64_t))
+        if p == NULL:
+            return STOP_NOMEM
+        c.out_offsets = <int64_t*>p
+        p = realloc(c.out_counts, need * sizeof(int64_t))
+        if p == NULL:
+            return STOP_NOMEM
+        c.out_counts = <int64_t*>p
+        if c.follow:
+            p = realloc(c.out_lag, 3 * need * sizeof(double))
+            if p == NULL:
+                return STOP_NOMEM
+            c.out_lag = <double*>p
+        c.pat_cap = need
+    if c.out_len + length > c.out_cap:
+        need = c.out_cap * 2
+        while need < c.out_len + length:
+            need *= 2
+        p = realloc(c.out_items, need * sizeof(int32_t))
+        if p == NULL:
+            return STOP_NOMEM
+        c.out_items = <int32_t*>p
+        p = realloc(c.out_start, need * sizeof(uint8_t))
+        if p == NULL:
+            return STOP_NOMEM
+        c.out_start = <uint8_t*>p
+        c.out_cap = need
+    return STOP_NONE
+
+
+cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
+    """Append the prefix (length items) with its count; returns the stop code."""
+    cdef int i
+    if c.n_pat >= c.max_pat:
+        c.stop = STOP_MAX
+        return c.stop
+    if _grow_patterns(c, length):
+        c.stop = STOP_NOMEM
+        return c.stop
+    for i in range(length):
+        c.out_items[c.out_len + i] = c.rank_to_code[c.pre_items[i]]
+        c.out_start[c.out_len + i] = c.pre_start[i]
+    c.out_len += length
+    c.out_counts[c.n_pat] = count
+    if c.follow:
+        c.out_lag[3 * c.n_pat] = NAN
+        c.out_lag[3 * c.n_pat + 1] = NAN
+        c.out_lag[3 * c.n_pat + 2] = NAN
+    c.n_pat += 1
+    c.out_offsets[c.n_pat] = c.out_len
+    return c.stop
+
+
+cdef int64_t _arena_alloc(Ctx* c, int64_t n) noexcept nogil:
+    """Reserve n int32 slots; returns the offset, or -1 (stop set) when out of memory."""
+    cdef int64_t off = c.arena_len
+    cdef int64_t need
+    cdef void* p
+    if off + n > c.arena_cap:
+        need = c.arena_cap * 2
+        while need < off + n:
+            need *= 2
+        p = realloc(c.arena, need * sizeof(int32_t))
+        if p == NULL:
+            c.stop = STOP_NOMEM
+            return -1
+        c.arena = <int32_t*>p
+        c.arena_cap = need
+    c.arena_len = off + n
+    return off
+
+
+cdef int64_t _valid_after(Ctx* c, const int32_t* P, int64_t k, int64_t g) noexcept nogil:
+    """The baskets where a new element may follow the pairs P[k:g] (one
+    sequence), each with the latest start that allows it.  Fills c.valid
+    with (p, s) and returns how many."""
+    cdef int64_t e_first = P[2 * k]
+    cdef int64_t end = c.seq_end[c.seq_of[e_first]]
+    cdef int64_t p, lo = k, hi = k, nout = 0, head = 0, tail = 0, sbest
+    cdef int32_t* out = c.valid
+    cdef int32_t* dq = c.dq
+    if c.simple:
+        for p in range(e_first + c.min_gap, end):
+            out[2 * nout] = <int32_t>p
+            out[2 * nout + 1] = P[2 * k + 1]
+            nout += 1
+        return nout
+    for p in range(e_first + 1, end):
+        # pairs that are far enough behind p join the window (a prefix of P[k:g])
+        while hi < g and P[2 * hi] < p and c.ax_min[p] - c.ax_min[P[2 * hi]] >= c.min_gap:
+            while tail > head and P[2 * dq[tail - 1] + 1] <= P[2 * hi + 1]:
+                tail -= 1
+            dq[tail] = <int32_t>hi
+            tail += 1
+            hi += 1
+        if c.has_max_gap:
+            # pairs too far behind p leave it (a prefix of the window)
+            while lo < hi and c.ax_max[p] - c.ax_max[P[2 * lo]] > c.max_gap:
+                lo += 1
+            while tail > head and dq[head] < lo:
+                head += 1
+            if lo >= g:
+                break
+        if tail == head:
+            continue
+        sbest = P[2 * dq[head] + 1]
+        if c.has_span and c.ax_span[p] - c.ax_span[sbest] > c.max_span:
+            if hi >= g:
+                break  # the window can only lose starts from here on
+            continue
+        out[2 * nout] = <int32_t>p
+        out[2 * nout + 1] = <int32_t>sbest
+        nout += 1
+    return nout
+
+
+cdef int _cmp_child(const void* a, const void* b) noexcept nogil:
+    cdef const Child* x = <const Child*>a
+    cdef const Child* y = <const Child*>b
+    if x.is_s != y.is_s:
+        return x.is_s - y.is_s
+    return (x.x > y.x) - (x.x < y.x)
+
+
+cdef int _cmp_double(const void* a, const void* b) noexcept nogil:
+    cdef double x = (<const double*>a)[0]
+    cdef double y = (<const double*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef inline double _quantile(const double* v, int64_t n, double q) noexcept nogil:
+    """Linear-interpolation quantile of sorted v (numpy's default)."""
+    cdef double pos = q * (n - 1)
+    cdef int64_t i = <int64_t>pos
+    if i >= n - 1:
+        return v[n - 1]
+    return v[i] + (pos - i) * (v[i + 1] - v[i])
+
+
+cdef void _record_lags(Ctx* c, int64_t off, int64_t n) noexcept nogil:
+    """Lag of each customer of a follow-up pattern: from the earliest
+    consequent basket back to the latest antecedent start before it."""
+    cdef const int32_t* P = c.arena + off
+    cdef int64_t k = 0, nl = 0, sid, last_sid = -1
+    for k in range(n):
+        sid = c.seq_of[P[2 * k]]
+        if sid != last_sid:
+            c.lagbuf[nl] = <double>(c.times[P[2 * k]] - c.times[P[2 * k + 1]])
+            nl += 1
+            last_sid = sid
+    if nl == 0:
+        return
+    qsort(c.lagbuf, nl, sizeof(double), _cmp_double)
+    c.out_lag[3 * (c.n_pat - 1)] = _quantile(c.lagbuf, nl, 0.25)
+    c.out_lag[3 * (c.n_pat - 1) + 1] = _quantile(c.lagbuf, nl, 0.5)
+    c.out_lag[3 * (c.n_pat - 1) + 2] = _quantile(c.lagbuf, nl, 0.75)
+
+
+cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem) noexcept nogil:
+    """Extend the pattern in c.pre_*[0:L] whose projection is arena[off:off+2n]."""
+    cdef int64_t save = c.arena_len
+    cdef int64_t k, g, j, q, e, sid, nv, v, x, tot, pos
+    cdef int64_t n_touch_i = 0, n_touch_s = 0, nchild = 0, ci
+    cdef int64_t t_off
+    cdef int32_t* P
+    cdef int32_t* touch
+    cdef Child* kids = NULL
+    cdef bint allow_i, allow_s, deliver
+    cdef int child_len = L + 1
+    if _tick(c):
+        return
+    if L >= c.max_len:
+        return
+    allow_i = True
+    allow_s = True
+    if c.follow:
+        allow_s = n_elem == 1            # the consequent is the second and last element
+        allow_i = n_elem == 1            # antecedent items grow before it
+        if L >= c.max_len - 1:
+            allow_i = False              # keep one item of room for the consequent
+    t_off = _arena_alloc(c, 2 * c.m)
+    if t_off < 0:
+        return
+    # ---- count every extension
+    P = c.arena + off
+    touch = c.arena + t_off
+    k = 0
+    while k < n:
+        sid = c.seq_of[P[2 * k]]
+        g = k + 1
+        while g < n and c.seq_of[P[2 * g]] == sid:
+            g += 1
+        c.stamp += 1
+        if allow_i:
+            for j in range(k, g):
+                e = P[2 * j]
+                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                    x = c.items[q]
+                    if x <= last:
+                        continue
+                    if c.follow and not c.ante_ok[x]:
+                        continue
+                    if c.iseen[x] != c.stamp:
+                        c.iseen[x] = c.stamp
+                        if c.icnt[x] == 0:
+                            touch[n_touch_i] = <int32_t>x
+                            n_touch_i += 1
+                        c.icnt[x] += 1
+                    c.itot[x] += 1
+        if allow_s:
+            nv = _valid_after(c, P, k, g)
+            for v in range(nv):
+                e = c.valid[2 * v]
+                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                    x = c.items[q]
+                    if c.follow and not c.cons_ok[x]:
+                        continue
+                    if c.sseen[x] != c.stamp:
+                        c.sseen[x] = c.stamp
+                        if c.scnt[x] == 0:
+                            touch[c.m + n_touch_s] = <int32_t>x
+                            n_touch_s += 1
+                        c.scnt[x] += 1
+                    c.stot[x] += 1
+        k = g
+    # ---- the frequent ones become children, each with a bucket
+    kids = <Child*>malloc((n_touch_i + n_touch_s + 1) * sizeof(Child))
+    if kids == NULL:
+        c.stop = STOP_NOMEM
+    tot = 0
+    for j in range(n_touch_i):
+        x = touch[j]
+        if kids != NULL and c.icnt[x] >= c.min_count:
+            kids[nchild].x = <int32_t>x
+            kids[nchild].is_s = 0
+            kids[nchild].count = c.icnt[x]
+            kids[nchild].n = c.itot[x]
+            nchild += 1
+        else:
+            c.icnt[x] = 0
+        c.itot[x] = 0
+    for j in range(n_touch_s):
+        x = touch[c.m + j]
+        if kids != NULL and c.scnt[x] >= c.min_count:
+            kids[nchild].x = <int32_t>x
+            kids[nchild].is_s = 1
+            kids[nchild].count = c.scnt[x]
+            kids[nchild].n = c.stot[x]
+            nchild += 1
+        else:
+            c.scnt[x] = 0
+        c.stot[x] = 0
+    if nchild == 0 or c.stop:
+        for ci in range(nchild):
+            if kids[ci].is_s:
+                c.scnt[kids[ci].x] = 0
+            else:
+                c.icnt[kids[ci].x] = 0
+        free(kids)
+        c.arena_len = save
+        return
+    qsort(kids, nchild, sizeof(Child), _cmp_child)
+    # children's projections are needed unless every child is a leaf that
+    # needs nothing more (follow-up consequents need theirs for the lags)
+    deliver = child_len < c.max_len or c.follow
+    if deliver:
+        for ci in range(nchild):
+            kids[ci].off = _arena_alloc(c, 2 * kids[ci].n)
+            if kids[ci].off < 0:
+                deliver = False
+                break
+            if kids[ci].is_s:
+                c.scur[kids[ci].x] = kids[ci].off
+            else:
+                c.icur[kids[ci].x] = kids[ci].off
+    if deliver and not c.stop:
+        P = c.arena + off
+        k = 0
+        while k < n:
+            sid = c.seq_of[P[2 * k]]
+            g = k + 1
+            while g < n and c.seq_of[P[2 * g]] == sid:
+                g += 1
+            if allow_i:
+                for j in range(k, g):
+                    e = P[2 * j]
+                    for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                        x = c.items[q]
+                        if x > last and c.icnt[x] > 0:
+                            pos = c.icur[x]
+                            c.arena[pos] = <int32_t>e
+                            c.arena[pos + 1] = P[2 * j + 1]
+                            c.icur[x] = pos + 2
+            if allow_s:
+                nv = _valid_after(c, P, k, g)
+                for v in range(nv):
+                    e = c.valid[2 * v]
+                    for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                        x = c.items[q]
+                        if c.scnt[x] > 0:
+                            pos = c.scur[x]
+                            c.arena[pos] = <int32_t>e
+                            c.arena[pos + 1] = c.valid[2 * v + 1]
+                            c.scur[x] = pos + 2
+            k = g
+    for ci in range(nchild):
+        if kids[ci].is_s:
+            c.scnt[kids[ci].x] = 0
+        else:
+            c.icnt[kids[ci].x] = 0
+    # ---- emit and recurse, I-steps first, then S-steps, items ascending
+    if not c.stop:
+        for ci in range(nchild):
+            c.pre_items[L] = kids[ci].x
+            c.pre_start[L] = <uint8_t>kids[ci].is_s
+            if _emit(c, child_len, kids[ci].count):
+                break
+            if c.follow and kids[ci].is_s:
+                _record_lags(c, kids[ci].off, kids[ci].n)
+            elif deliver:
+                _node(c, kids[ci].off, kids[ci].n, child_len, kids[ci].x,
+                      n_elem + kids[ci].is_s)
+                if c.stop:
+                    break
+    free(kids)
+    c.arena_len = save
+
+
+def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global basket index)
+         const int64_t[::1] el_ptr,      # IN  items of each basket
+         const int32_t[::1] items,       # IN  frequent-item ranks, ascending per basket
+         const int32_t[::1] rank_to_code,
+         const int64_t[::1] ax_min,      # IN  axis of min_gap, per basket
+         const int64_t[::1] ax_max,      # IN  axis of max_gap
+         const int64_t[::1] ax_span,     # IN  axis of max_span
+         const uint8_t[::1] anchor_ok,   # IN  baskets where a pattern may start
+         int64_t min_gap, int64_t max_gap, int64_t max_span, bint simple,
+         int64_t min_count, int max_len, int64_t max_patterns, double time_limit,
+         int64_t[::1] status,            # IN/OUT shared progress block
+         object times=None,              # follow mode: int64 ns per basket
+         object ante_ok=None,            # follow mode: uint8 per rank
+         object cons_ok=None):
+    """Mine the patterns held by >= min_count sequences, up to max_len items.
+
+    ``max_gap`` / ``max_span`` < 0 mean no limit.  With ``simple`` only
+    ``p >= e + min_gap`` (basket counts) is checked.  In follow mode (times
+    given) patterns are an antecedent itemset then one consequent item, and
+    each two-element pattern carries lag quartiles.
+
+    Returns (items, starts, offsets, counts, lags or None, stop_code): item
+    codes, 1 where an item opens a new element, per-pattern offsets, counts.
+    """
+    cdef Py_ssize_t n_seq = seq_ptr.shape[0] - 1
+    cdef int64_t n_el = el_ptr.shape[0] - 1
+    cdef int m = rank_to_code.shape[0]
+    cdef int64_t i, e, q, x, longest = 0, total, pos
+    cdef Ctx c
+    cdef int64_t* cursor = NULL
+    cdef int64_t* seen = NULL
+    cdef int64_t* root_count = NULL
+    seq_of_arr = np.repeat(np.arange(n_seq, dtype=np.int32), np.diff(np.asarray(seq_ptr)))
+    seq_end_arr = np.asarray(seq_ptr[1:], dtype=np.int64).copy()
+    cdef const int32_t[::1] seq_of = seq_of_arr
+    cdef const int64_t[::1] seq_end = seq_end_arr
+    cdef const int64_t[::1] times_v
+    cdef const uint8_t[::1] ante_v
+    cdef const uint8_t[::1] cons_v
+    cdef bint follow = times is not None
+
+    memset(&c, 0, sizeof(Ctx))
+    c.m = m
+    if n_el > 0:
+        c.el_ptr = &el_ptr[0]
+        c.seq_of = &seq_of[0]
+        c.seq_end = &seq_end[0]
+        c.ax_min = &ax_min[0]
+        c.ax_max = &ax_max[0]
+        c.ax_span = &ax_span[0]
+    if items.shape[0] > 0:
+        c.items = &items[0]
+    c.min_gap = min_gap
+    c.max_gap = max_gap
+    c.max_span = max_span
+    c.has_max_gap = max_gap >= 0
+    c.has_span = max_span >= 0
+    c.simple = simple
+    c.min_count = min_count
+    c.max_len = max_len
+    c.max_pat = max_patterns
+    c.rank_to_code = &rank_to_code[0] if m > 0 else NULL
+    c.status = &status[0]
+    c.deadline = _now() + time_limit if time_limit > 0 else 0.0
+    c.follow = follow
+    if follow:
+        times_v = times
+        ante_v = ante_ok
+        cons_v = cons_ok
+        if n_el > 0:
+            c.times = &times_v[0]
+        if m > 0:
+            c.ante_ok = &ante_v[0]
+            c.cons_ok = &cons_v[0]
+    for i in range(n_seq):
+        longest = max(longest, seq_ptr[i + 1] - seq_ptr[i])
+    c.pat_cap = 1024
+    c.out_cap = 4096
+    c.out_offsets = <int64_t*>malloc((c.pat_cap + 1) * sizeof(int64_t))
+    c.out_counts = <int64_t*>malloc(c.pat_cap * sizeof(int64_t))
+    c.out_items = <int32_t*>malloc(c.out_cap * sizeof(int32_t))
+    c.out_start = <uint8_t*>malloc(c.out_cap * sizeof(uint8_t))
+    c.out_lag = <double*>malloc(3 * c.pat_cap * sizeof(double)) if follow else NULL
+    # max_len is at most the item count of the longest sequence (the wrapper's job)
+    c.pre_items = <int32_t*>malloc((max_len + 1) * sizeof(int32_t))
+    c.pre_start = <uint8_t*>malloc((max_len + 1) * sizeof(uint8_t))
+    c.icnt = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    c.itot = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    c.iseen = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    c.scnt = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    c.stot = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    c.sseen = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    c.icur = <int64_t*>malloc((m + 1) * sizeof(int64_t))
+    c.scur = <int64_t*>malloc((m + 1) * sizeof(int64_t))
+    c.valid = <int32_t*>malloc((2 * longest + 2) * sizeof(int32_t))
+    c.dq = <int32_t*>malloc((longest + 2) * sizeof(int32_t))
+    c.lagbuf = <double*>malloc((n_seq + 1) * sizeof(double)) if follow else NULL
+    c.arena_cap = max(2 * items.shape[0] + 2 * m, 1024)
+    c.arena = <int32_t*>malloc(c.arena_cap * sizeof(int32_t))
+    cursor = <int64_t*>malloc((m + 1) * sizeof(int64_t))
+    seen = <int64_t*>malloc((m + 1) * sizeof(int64_t))
+    root_count = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    try:
+        if (c.out_offsets == NULL or c.out_counts == NULL or c.out_items == NULL
+                or c.out_start == NULL or c.pre_items == NULL or c.pre_start == NULL
+                or c.icnt == NULL or c.itot == NULL or c.iseen == NULL or c.scnt == NULL
+                or c.stot == NULL or c.sseen == NULL or c.icur == NULL or c.scur == NULL
+                or c.valid == NULL or c.dq == NULL or c.arena == NULL or cursor == NULL
+                or seen == NULL or root_count == NULL or (follow and (c.out_lag == NULL or c.lagbuf == NULL))):
+            raise MemoryError("cannot allocate the sequence miner's working memory")
+        c.out_offsets[0] = 0
+        with nogil:
+            if m > 0 and max_len >= 1:
+                # root: the baskets (e, e) where each item may start a pattern
+                total = 0
+                for x in range(m):
+                    seen[x] = -1
+                    cursor[x] = 0
+                for i in range(n_seq):
+                    for e in range(seq_ptr[i], seq_ptr[i + 1]):
+                        if not anchor_ok[e]:
+                            continue
+                        for q in range(el_ptr[e], el_ptr[e + 1]):
+                            x = items[q]
+                            cursor[x] += 1
+                            if seen[x] != i:
+                                seen[x] = i
+                                root_count[x] += 1
+                pos = 0
+                for x in range(m):
+                    total = cursor[x]
+                    cursor[x] = pos
+                    pos += 2 * total
+                c.arena_len = pos
+                for i in range(n_seq):
+                    for e in range(seq_ptr[i], seq_ptr[i + 1]):
+                        if not anchor_ok[e]:
+                            continue
+                        for q in range(el_ptr[e], el_ptr[e + 1]):
+                            x = items[q]
+                            c.arena[cursor[x]] = <int32_t>e
+                            c.arena[cursor[x] + 1] = <int32_t>e
+                            cursor[x] += 2
+                pos = 0
+                for x in range(m):
+                    total = cursor[x] - pos
+                    if root_count[x] >= min_count and (not follow or c.ante_ok[x]):
+                        c.pre_items[0] = <int32_t>x
+                        c.pre_start[0] = 1
+                        if _emit(&c, 1, root_count[x]):
+                            break
+                        if max_len > 1:
+                            _node(&c, pos, total // 2, 1, <int32_t>x, 1)
+                            if c.stop:
+                                break
+                    pos = cursor[x]
+        status[0] = c.n_pat
+        status[2] = c.ticks
+        n = c.n_pat
+        out_items = np.empty(c.out_len, dtype=np.int32)
+        out_start = np.empty(c.out_len, dtype=np.uint8)
+        offsets = np.empty(n + 1, dtype=np.int64)
+        counts = np.empty(n, dtype=np.int64)
+        if c.out_len:
+            memcpy(cnp.PyArray_DATA(out_items), c.out_items, c.out_len * sizeof(int32_t))
+            memcpy(cnp.PyArray_DATA(out_start), c.out_start, c.out_len * sizeof(uint8_t))
+        memcpy(cnp.PyArray_DATA(offsets), c.out_offsets, (n + 1) * sizeof(int64_t))
+        lags = None
+        if n:
+            memcpy(cnp.PyArray_DATA(counts), c.out_counts, n * sizeof(int64_t))
+        if follow:
+            lags = np.empty((n, 3), dtype=np.float64)
+            if n:
+                memcpy(cnp.PyArray_DATA(lags), c.out_lag, 3 * n * sizeof(double))
+        return out_items, out_start, offsets, counts, lags, c.stop
+    finally:
+        free(c.out_offsets); free(c.out_counts); free(c.out_items); free(c.out_start)
+        free(c.out_lag); free(c.pre_items); free(c.pre_start)
+        free(c.icnt); free(c.itot); free(c.iseen); free(c.scnt); free(c.stot); free(c.sseen)
+        free(c.icur); free(c.scur); free(c.valid); free(c.dq); free(c.lagbuf); free(c.arena)
+        free(cursor); free(seen); free(root_count)
+
+
+# ------------------------------------------------------------ closed/maximal
+
+cdef inline uint64_t _mix(uint64_t h, uint64_t v) noexcept nogil:
+    h ^= v + 0x9e3779b97f4a7c15ULL
+    h *= 1099511628211ULL
+    return h ^ (h >> 29)
+
+
+cdef int64_t _drop_one(const int32_t* it, const uint8_t* st, int64_t n, int64_t j,
+                       int32_t* out_it, uint8_t* out_st) noexcept nogil:
+    """The pattern without its item j (an element left empty disappears)."""
+    cdef int64_t i, k = 0
+    for i in range(n):
+        if i == j:
+            continue
+        out_it[k] = it[i]
+        out_st[k] = st[i]
+        if i == j + 1 and st[j] and not st[i]:
+            out_st[k] = 1  # item j opened its element; the next item now does
+        k += 1
+    return k
+
+
+cdef uint64_t _hash_pattern(const int32_t* it, const uint8_t* st, int64_t n) noexcept nogil:
+    cdef uint64_t h = 1469598103934665603ULL
+    cdef int64_t i
+    for i in range(n):
+        h = _mix(h, (<uint64_t>(<uint32_t>it[i]) << 1) | st[i])
+    return h
+
+
+def closure_mask(const int32_t[::1] items, const uint8_t[::1] starts,
+                 const int64_t[::1] offsets, const int64_t[::1] counts, bint maximal):
+    """Flag the closed (or maximal) patterns of a complete collection.
+
+    A pattern is closed when no pattern of the collection one item longer
+    contains it with the same count, maximal when none contains it at all.
+    Returns a uint8 array, 1 for the patterns to keep.
+    """
+    cdef int64_t n = counts.shape[0]
+    cdef int64_t size = 1, i, j, k, slot, idx, a0, ln, longest = 0, m
+    cdef uint64_t h
+    cdef int64_t* table = NULL
+    cdef int32_t* tmp_it = NULL
+    cdef uint8_t* tmp_st = NULL
+    cdef bint same
+    keep_arr = np.ones(n, dtype=np.uint8)
+    cdef uint8_t[::1] keep = keep_arr
+    if n == 0:
+        return keep_arr
+    while size < 2 * n:
+        size *= 2
+    for i in range(n):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    table = <int64_t*>malloc(size * sizeof(int64_t))
+    tmp_it = <int32_t*>malloc((longest + 1) * sizeof(int32_t))
+    tmp_st = <uint8_t*>malloc((longest + 1) * sizeof(uint8_t))
+    try:
+        if table == NULL or tmp_it == NULL or tmp_st == NULL:
+            raise MemoryError("cannot allocate the closure table")
+        with nogil:
+            for slot in range(size):
+                table[slot] = -1
+            for i in range(n):
+                a0 = offsets[i]
+                h = _hash_pattern(&items[a0], &starts[a0], offsets[i + 1] - a0)
+                slot = <int64_t>(h & <uint64_t>(size - 1))
+                while table[slot] >= 0:
+                    slot = (slot + 1) & (size - 1)
+                table[slot] = i
+            for i in range(n):
+                a0 = offsets[i]
+                ln = offsets[i + 1] - a0
+                if ln < 2:
+                    continue
+                for j in range(ln):
+                    m = _drop_one(&items[a0], &starts[a0], ln, j, tmp_it, tmp_st)
+                    h = _hash_pattern(tmp_it, tmp_st, m)
+                    slot = <int64_t>(h & <uint64_t>(size - 1))
+                    while True:
+                        idx = table[slot]
+                        if idx < 0:
+                            break
+                        if offsets[idx + 1] - offsets[idx] == m:
+                            same = True
+                            for k in range(m):
+                                if (items[offsets[idx] + k] != tmp_it[k]
+                                        or starts[offsets[idx] + k] != tmp_st[k]):
+                                    same = False
+                                    break
+                            if same:
+                                if maximal or counts[idx] == counts[i]:
+                                    keep[idx] = 0
+                                break
+                        slot = (slot + 1) & (size - 1)
+    finally:
+        free(table); free(tmp_it); free(tmp_st)
+    return keep_arr
+
+
+# ------------------------------------------------------------------- output
+
+def tuples(const int32_t[::1] items, const uint8_t[::1] starts,
+           const int64_t[::1] offsets, object[::1] labels):
+    """One tuple of frozensets of labels per pattern, as an object array."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i, k, a, b, ne
+    out = np.empty(n, dtype=object)
+    cdef object[::1] view = out
+    cdef object fs
+    cdef list elems
+    for i in range(n):
+        elems = []
+        a = offsets[i]
+        b = offsets[i + 1]
+        while a < b:
+            fs = PyFrozenSet_New(NULL)   # filled before anything else holds it
+            k = a
+            while k < b and (k == a or not starts[k]):
+                PySet_Add(fs, labels[items[k]])
+                k += 1
+            elems.append(fs)
+            fs = None
+            a = k
+        view[i] = tuple(elems)
+    return out
