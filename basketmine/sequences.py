@@ -108,10 +108,11 @@ def _check_tm(owner: str, tm) -> None:
             f"fewer than {_INT32_MAX:,}. Mine a sample of customers.")
 
 
-def _encode(owner: str, tm: TransactionMatrix, min_count_fn, keep_item=None) -> tuple:
+def _encode(owner: str, tm: TransactionMatrix, min_count_fn, keep_item=None,
+            squeeze=False) -> tuple:
     """Sequence arrays of tm's customers; items held by fewer than
-    ``min_count_fn(n_sequences)`` customers are left out (their baskets
-    stay, so basket-count gaps still count them)."""
+    ``min_count_fn(n_sequences)`` customers are left out.  Baskets left
+    empty stay (gaps counted in baskets count them), unless ``squeeze``."""
     n_guest = int((tm.customer_codes < 0).sum())
     if n_guest:
         warnings.warn(
@@ -122,14 +123,10 @@ def _encode(owner: str, tm: TransactionMatrix, min_count_fn, keep_item=None) -> 
     n_seq = len(seqs)
     if n_seq == 0:
         raise InvalidParameterError(f"The 'tm' parameter of {owner} holds no customer with a basket.")
-    sub = tm.select(seqs.baskets)
-    seq_ptr = np.asarray(seqs.indptr, dtype=np.int64)
-    lens = sub.basket_lengths().astype(np.int64)
-    seq_of_basket = np.repeat(np.arange(n_seq, dtype=np.int64), np.diff(seq_ptr))
-    seq_of_line = np.repeat(seq_of_basket, lens)
-    n_items = max(tm.n_items, 1)
-    pairs = np.unique(seq_of_line * n_items + sub.indices)
-    item_seqs = np.bincount(pairs % n_items, minlength=tm.n_items)
+    indptr = np.ascontiguousarray(tm.indptr, dtype=np.int64)
+    order = np.ascontiguousarray(seqs.baskets, dtype=np.int64)
+    seq_ptr = np.ascontiguousarray(seqs.indptr, dtype=np.int64)
+    item_seqs = _sequences.item_sequence_counts(indptr, tm.indices, order, seq_ptr, tm.n_items)
     min_count = min_count_fn(n_seq)
     frequent = item_seqs >= min_count
     if keep_item is not None:
@@ -137,15 +134,11 @@ def _encode(owner: str, tm: TransactionMatrix, min_count_fn, keep_item=None) -> 
     rank_to_code = np.flatnonzero(frequent).astype(np.int32)
     code_to_rank = np.full(tm.n_items, -1, dtype=np.int32)
     code_to_rank[rank_to_code] = np.arange(len(rank_to_code), dtype=np.int32)
-    ranks = code_to_rank[sub.indices]
-    kept = ranks >= 0
-    basket_of_line = np.repeat(np.arange(sub.n_baskets, dtype=np.int64), lens)
-    el_ptr = np.zeros(sub.n_baskets + 1, dtype=np.int64)
-    np.cumsum(np.bincount(basket_of_line[kept], minlength=sub.n_baskets), out=el_ptr[1:])
-    items_per_seq = np.bincount(seq_of_line[kept], minlength=n_seq)
-    times = None if sub.times is None else sub.times.view(np.int64)
-    enc = _Encoded(n_seq, seq_ptr, el_ptr, np.ascontiguousarray(ranks[kept], dtype=np.int32),
-                   rank_to_code, times, seqs.customers, int(items_per_seq.max(initial=0)), tm.labels)
+    seq_ptr, el_ptr, ranks, rows, longest = _sequences.project(
+        indptr, tm.indices, order, seq_ptr, code_to_rank, squeeze)
+    times = None if tm.times is None else tm.times.view(np.int64)[rows]
+    enc = _Encoded(n_seq, seq_ptr, el_ptr, ranks, rank_to_code, times, seqs.customers, int(longest),
+                   tm.labels)
     return enc, min_count, n_guest
 
 
@@ -159,6 +152,7 @@ def _mine(enc, min_count, max_len, min_gap, max_gap, max_span, cap, time_limit, 
           anchor_ok=None, **follow):
     simple = max_gap is None and max_span is None and (min_gap is None or min_gap.axis == "baskets")
     n_el = len(enc.el_ptr) - 1
+    first_only = bool(n_el == 0 or np.diff(enc.el_ptr).max() <= 1)
     if anchor_ok is None:
         anchor_ok = np.ones(n_el, dtype=np.uint8)
     kernel_len = int(min(max_len, enc.longest, _INT32_MAX - 1))
@@ -167,7 +161,7 @@ def _mine(enc, min_count, max_len, min_gap, max_gap, max_span, cap, time_limit, 
             1 if min_gap is None else min_gap.amount,
             -1 if max_gap is None else max_gap.amount,
             -1 if max_span is None else max_span.amount,
-            simple, min_count, kernel_len, cap, float(time_limit or 0.0))
+            simple, first_only, min_count, kernel_len, cap, float(time_limit or 0.0))
     out = run_kernel(_sequences.mine, args, progress, owner, "patterns", **follow)
     reason = _sequences.STOP_REASONS[out[-1]]
     if reason == "out_of_memory":
@@ -267,7 +261,11 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
         raise InvalidParameterError(
             f"The 'min_gap' parameter of {owner} must not exceed max_gap ({max_gap!r}). "
             f"Got {min_gap!r} instead.")
-    enc, min_count, n_guest = _encode(owner, tm, lambda n: min_count_of(min_support, n))
+    # empty baskets matter only to gaps and spans counted in baskets
+    positional = any(g is not None and g.axis == "baskets" for g in (mx, sp)) or \
+        (mn is not None and mn.axis == "baskets" and mn.amount > 1)
+    enc, min_count, n_guest = _encode(owner, tm, lambda n: min_count_of(min_support, n),
+                                      squeeze=not positional)
     cap = DEFAULT_MAX_PATTERNS if max_patterns is None else int(max_patterns)
     want = _INT32_MAX if max_len is None else int(max_len)
     kernel_len = want if target == "all" else min(want + 1, _INT32_MAX)

@@ -84,6 +84,8 @@ cdef struct Ctx:
     bint has_max_gap
     bint has_span
     bint simple                  # only "a later basket", min_gap counted in baskets
+    bint first_only              # simple, and no basket holds two items: an S-child
+                                 # needs only its first basket in each sequence
     int m
     # follow-up mode: antecedent itemset then exactly one consequent item
     bint follow
@@ -375,6 +377,8 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
                             touch[c.m + n_touch_s] = <int32_t>x
                             n_touch_s += 1
                         c.scnt[x] += 1
+                    elif c.first_only:
+                        continue
                     c.stot[x] += 1
         k = g
     # ---- the frequent ones become children, each with a bucket
@@ -435,6 +439,7 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
             g = k + 1
             while g < n and c.seq_of[P[2 * g]] == sid:
                 g += 1
+            c.stamp += 1
             if allow_i:
                 for j in range(k, g):
                     e = P[2 * j]
@@ -452,6 +457,10 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
                     for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
                         x = c.items[q]
                         if c.scnt[x] > 0:
+                            if c.first_only:
+                                if c.sseen[x] == c.stamp:
+                                    continue
+                                c.sseen[x] = c.stamp
                             pos = c.scur[x]
                             c.arena[pos] = <int32_t>e
                             c.arena[pos + 1] = c.valid[2 * v + 1]
@@ -480,6 +489,141 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
     c.arena_len = save
 
 
+# ------------------------------------------------------- one item per basket
+#
+# When no basket holds two items (after dropping infrequent ones) and the only
+# constraint is "a later basket", a sequence is a run of items and only the
+# first occurrence of a pattern matters.  A node then keeps a physical copy of
+# its suffixes, reduced to the items that extend it (a child's extensions are
+# among its parent's, so each level scans less) -- the database reduction
+# that makes the itemset miner fast, applied to suffixes.
+#
+# Layout of a node's database on the arena: suffixes one after the other,
+# each as its length then its items.
+
+cdef void _flat_node(Ctx* c, int64_t db_off, int64_t db_len, int L) noexcept nogil:
+    cdef int64_t save = c.arena_len
+    cdef int64_t i, j, end, x, n_f = 0, t_off, b_off, pos, k, fi, size, start, ln, w
+    cdef int32_t* D
+    cdef int32_t* touch
+    cdef Child* kids = NULL
+    if _tick(c) or L >= c.max_len:
+        return
+    t_off = _arena_alloc(c, c.m)
+    if t_off < 0:
+        return
+    # ---- count: suffixes holding each item
+    D = c.arena + db_off
+    touch = c.arena + t_off
+    i = 0
+    while i < db_len:
+        end = i + 1 + D[i]
+        c.stamp += 1
+        for j in range(i + 1, end):
+            x = D[j]
+            if c.sseen[x] != c.stamp:
+                c.sseen[x] = c.stamp
+                if c.scnt[x] == 0:
+                    touch[n_f] = <int32_t>x
+                    n_f += 1
+                c.scnt[x] += 1
+        i = end
+    kids = <Child*>malloc((n_f + 1) * sizeof(Child))
+    if kids == NULL:
+        c.stop = STOP_NOMEM
+    k = 0
+    for j in range(n_f):
+        x = touch[j]
+        if kids != NULL and c.scnt[x] >= c.min_count:
+            kids[k].x = <int32_t>x
+            kids[k].is_s = 1
+            kids[k].count = c.scnt[x]
+            kids[k].n = 0
+            k += 1
+        c.scnt[x] = 0
+    n_f = k
+    if n_f == 0 or c.stop:
+        free(kids)
+        c.arena_len = save
+        return
+    qsort(kids, n_f, sizeof(Child), _cmp_child)
+    # ---- deliver: where each frequent item first occurs in each suffix,
+    # as (position after it, end of its suffix) pairs
+    if L + 1 < c.max_len:
+        pos = 0
+        for fi in range(n_f):
+            c.icnt[kids[fi].x] = fi + 1     # item -> child, 0: not extending
+            kids[fi].off = pos
+            pos += 2 * kids[fi].count
+        b_off = _arena_alloc(c, pos)
+        if b_off < 0:
+            n_f = 0
+        else:
+            for fi in range(n_f):
+                kids[fi].off += b_off
+                c.scur[kids[fi].x] = kids[fi].off
+            D = c.arena + db_off
+            i = 0
+            while i < db_len:
+                end = i + 1 + D[i]
+                c.stamp += 1
+                for j in range(i + 1, end):
+                    x = D[j]
+                    if c.icnt[x] and c.sseen[x] != c.stamp:
+                        c.sseen[x] = c.stamp
+                        if j + 1 < end:
+                            w = c.scur[x]
+                            c.arena[w] = <int32_t>(j + 1)
+                            c.arena[w + 1] = <int32_t>end
+                            c.scur[x] = w + 2
+                i = end
+            for fi in range(n_f):
+                kids[fi].n = (c.scur[kids[fi].x] - kids[fi].off) // 2
+    # ---- emit and recurse, items ascending
+    for fi in range(n_f):
+        c.pre_items[L] = kids[fi].x
+        c.pre_start[L] = 1
+        if _emit(c, L + 1, kids[fi].count):
+            break
+        if L + 1 >= c.max_len or kids[fi].n == 0:
+            continue
+        # the child's database: its suffixes reduced to this node's frequent items
+        for k in range(n_f):
+            c.icnt[kids[k].x] = 1
+        size = 0
+        for k in range(kids[fi].n):
+            size += c.arena[kids[fi].off + 2 * k + 1] - c.arena[kids[fi].off + 2 * k] + 1
+        start = _arena_alloc(c, size)
+        if start < 0:
+            break
+        w = start
+        D = c.arena + db_off
+        for k in range(kids[fi].n):
+            j = c.arena[kids[fi].off + 2 * k]
+            end = c.arena[kids[fi].off + 2 * k + 1]
+            ln = 0
+            for i in range(j, end):
+                x = D[i]
+                if c.icnt[x]:
+                    c.arena[w + 1 + ln] = <int32_t>x
+                    ln += 1
+            if ln:
+                c.arena[w] = <int32_t>ln
+                w += ln + 1
+        for k in range(n_f):
+            c.icnt[kids[k].x] = 0
+        c.arena_len = w
+        if w > start:
+            _flat_node(c, start, w - start, L + 1)
+        c.arena_len = start
+        if c.stop:
+            break
+    for k in range(n_f):
+        c.icnt[kids[k].x] = 0
+    free(kids)
+    c.arena_len = save
+
+
 def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global basket index)
          const int64_t[::1] el_ptr,      # IN  items of each basket
          const int32_t[::1] items,       # IN  frequent-item ranks, ascending per basket
@@ -488,7 +632,7 @@ def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global 
          const int64_t[::1] ax_max,      # IN  axis of max_gap
          const int64_t[::1] ax_span,     # IN  axis of max_span
          const uint8_t[::1] anchor_ok,   # IN  baskets where a pattern may start
-         int64_t min_gap, int64_t max_gap, int64_t max_span, bint simple,
+         int64_t min_gap, int64_t max_gap, int64_t max_span, bint simple, bint first_only,
          int64_t min_count, int max_len, int64_t max_patterns, double time_limit,
          int64_t[::1] status,            # IN/OUT shared progress block
          object times=None,              # follow mode: int64 ns per basket
@@ -538,6 +682,7 @@ def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global 
     c.has_max_gap = max_gap >= 0
     c.has_span = max_span >= 0
     c.simple = simple
+    c.first_only = simple and first_only
     c.min_count = min_count
     c.max_len = max_len
     c.max_pat = max_patterns
@@ -592,7 +737,20 @@ def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global 
             raise MemoryError("cannot allocate the sequence miner's working memory")
         c.out_offsets[0] = 0
         with nogil:
-            if m > 0 and max_len >= 1:
+            if m > 0 and max_len >= 1 and c.first_only and min_gap == 1 and not follow:
+                # one item per basket: the root database is every sequence's items
+                pos = 0
+                for i in range(n_seq):
+                    total = el_ptr[seq_ptr[i + 1]] - el_ptr[seq_ptr[i]]
+                    if total:
+                        c.arena[pos] = <int32_t>total
+                        for q in range(el_ptr[seq_ptr[i]], el_ptr[seq_ptr[i + 1]]):
+                            pos += 1
+                            c.arena[pos] = items[q]
+                        pos += 1
+                c.arena_len = pos
+                _flat_node(&c, 0, pos, 0)
+            elif m > 0 and max_len >= 1:
                 # root: the baskets (e, e) where each item may start a pattern
                 total = 0
                 for x in range(m):
@@ -788,3 +946,66 @@ def tuples(const int32_t[::1] items, const uint8_t[::1] starts,
             a = k
         view[i] = tuple(elems)
     return out
+
+
+# ------------------------------------------------------------------ encoding
+
+def item_sequence_counts(const int64_t[::1] indptr, const int32_t[::1] indices,
+                         const int64_t[::1] order, const int64_t[::1] seq_ptr, int64_t n_items):
+    """How many sequences hold each item code.  ``order`` lists the rows
+    (baskets) of the CSR sequence by sequence, as cut by ``seq_ptr``."""
+    counts_arr = np.zeros(n_items, dtype=np.int64)
+    seen_arr = np.full(n_items, -1, dtype=np.int64)
+    cdef int64_t[::1] counts = counts_arr
+    cdef int64_t[::1] seen = seen_arr
+    cdef Py_ssize_t n_seq = seq_ptr.shape[0] - 1, i, k, q
+    cdef int64_t b
+    cdef int32_t x
+    with nogil:
+        for i in range(n_seq):
+            for k in range(seq_ptr[i], seq_ptr[i + 1]):
+                b = order[k]
+                for q in range(indptr[b], indptr[b + 1]):
+                    x = indices[q]
+                    if seen[x] != i:
+                        seen[x] = i
+                        counts[x] += 1
+    return counts_arr
+
+
+def project(const int64_t[::1] indptr, const int32_t[::1] indices,
+            const int64_t[::1] order, const int64_t[::1] seq_ptr,
+            const int32_t[::1] code_to_rank, bint squeeze):
+    """The sequences as (seq_ptr, el_ptr, ranks, rows, longest): items with a
+    rank >= 0 only, baskets left empty dropped when ``squeeze``; ``rows`` is
+    the CSR row of each basket kept, ``longest`` the most items in a sequence."""
+    cdef Py_ssize_t n_seq = seq_ptr.shape[0] - 1, i, k, q
+    cdef int64_t nb = 0, nq = 0, b, start, longest = 0, seq_start
+    cdef int32_t r
+    new_seq_arr = np.zeros(n_seq + 1, dtype=np.int64)
+    el_arr = np.zeros(order.shape[0] + 1, dtype=np.int64)
+    items_arr = np.empty(indices.shape[0], dtype=np.int32)
+    rows_arr = np.empty(order.shape[0], dtype=np.int64)
+    cdef int64_t[::1] new_seq = new_seq_arr
+    cdef int64_t[::1] el = el_arr
+    cdef int32_t[::1] items = items_arr
+    cdef int64_t[::1] rows = rows_arr
+    with nogil:
+        for i in range(n_seq):
+            seq_start = nq
+            for k in range(seq_ptr[i], seq_ptr[i + 1]):
+                b = order[k]
+                start = nq
+                for q in range(indptr[b], indptr[b + 1]):
+                    r = code_to_rank[indices[q]]
+                    if r >= 0:
+                        items[nq] = r
+                        nq += 1
+                if squeeze and nq == start:
+                    continue
+                rows[nb] = b
+                nb += 1
+                el[nb] = nq
+            new_seq[i + 1] = nb
+            longest = max(longest, nq - seq_start)
+    return new_seq_arr, el_arr[:nb + 1].copy(), items_arr[:nq].copy(), rows_arr[:nb].copy(), longest
