@@ -312,7 +312,7 @@ _FOLLOW_SPEC = {
 }
 
 
-def _label_mask(owner: str, name: str, labels, tm: TransactionMatrix):
+def _label_mask(owner: str, name: str, labels, tm: TransactionMatrix, where: str = ""):
     if labels is None:
         return np.ones(tm.n_items, dtype=bool)
     if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
@@ -323,7 +323,7 @@ def _label_mask(owner: str, name: str, labels, tm: TransactionMatrix):
     except KeyError as exc:
         raise InvalidParameterError(
             f"The {name!r} parameter of {owner} must name items of the TransactionMatrix"
-            f"{' (after the hierarchy)' if tm.ancestors is not None else ''}; {exc.args[0]}.") from None
+            f"{where}; {exc.args[0]}.") from None
     return mask
 
 
@@ -439,8 +439,9 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
                 f"The 'observation_end' parameter of {owner} must be a timestamp at or after the "
                 f"last basket ({pd.Timestamp(last)}). Got {observation_end!r} instead; select the "
                 f"baskets first with tm.between(...).")
-    ante_mask = _label_mask(owner, "antecedents", antecedents, tm)
-    cons_mask = _label_mask(owner, "consequents", consequents, tm)
+    where = "" if hierarchy is None else " (categories, as the hierarchy is given)"
+    ante_mask = _label_mask(owner, "antecedents", antecedents, tm, where)
+    cons_mask = _label_mask(owner, "consequents", consequents, tm, where)
     enc, min_count, n_guest = _encode(owner, tm, lambda n: min_count_of(min_support, n),
                                       keep_item=ante_mask | cons_mask)
     anchor_ok = (enc.times + win.amount <= end).astype(np.uint8)
