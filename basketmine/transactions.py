@@ -493,7 +493,7 @@ class TransactionMatrix:
         >>> tm = bm.TransactionMatrix.from_sequences(
         ...     [[["tv", "cable"], ["speakers"]], [["tv"]]], customers=["ann", "bob"])
         >>> tm
-        TransactionMatrix(3 baskets, 4 items, 4 lines, 2 customers)
+        TransactionMatrix(3 baskets, 3 items, 4 lines, 2 customers)
         """
         owner = "TransactionMatrix.from_sequences"
         if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__iter__"):
