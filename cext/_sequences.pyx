@@ -312,6 +312,77 @@ cdef void _record_lags(Ctx* c, int64_t off, int64_t n) noexcept nogil:
     c.out_lag[3 * (c.n_pat - 1) + 2] = _quantile(c.lagbuf, nl, 0.75)
 
 
+cdef void _scan(Ctx* c, int64_t off, int64_t n, int32_t last, bint allow_i, bint allow_s,
+                bint deliver, int32_t* touch, int64_t* n_touch_i, int64_t* n_touch_s) noexcept nogil:
+    """One pass over a node's projection arena[off:off+2n], sequence by
+    sequence.  Counting (deliver False): customers and pairs of every
+    extension, new items listed in touch (I-steps) and touch + m (S-steps).
+    Delivering: the pairs of the extensions still counted (icnt/scnt > 0)
+    into their buckets at icur/scur."""
+    cdef const int32_t* P = c.arena + off
+    cdef int64_t k = 0, g, j, q, e, sid, nv, v, x, pos
+    cdef int32_t s
+    while k < n:
+        sid = c.seq_of[P[2 * k]]
+        g = k + 1
+        while g < n and c.seq_of[P[2 * g]] == sid:
+            g += 1
+        c.stamp += 1
+        if allow_i:
+            for j in range(k, g):
+                e = P[2 * j]
+                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                    x = c.items[q]
+                    if x <= last:
+                        continue
+                    if deliver:
+                        if c.icnt[x] > 0:
+                            pos = c.icur[x]
+                            c.arena[pos] = <int32_t>e
+                            c.arena[pos + 1] = P[2 * j + 1]
+                            c.icur[x] = pos + 2
+                        continue
+                    if c.follow and not c.ante_ok[x]:
+                        continue
+                    if c.iseen[x] != c.stamp:
+                        c.iseen[x] = c.stamp
+                        if c.icnt[x] == 0:
+                            touch[n_touch_i[0]] = <int32_t>x
+                            n_touch_i[0] += 1
+                        c.icnt[x] += 1
+                    c.itot[x] += 1
+        if allow_s:
+            nv = _valid_after(c, P, k, g)
+            for v in range(nv):
+                e = c.valid[2 * v]
+                s = c.valid[2 * v + 1]
+                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                    x = c.items[q]
+                    if deliver:
+                        if c.scnt[x] > 0:
+                            if c.first_only:
+                                if c.sseen[x] == c.stamp:
+                                    continue
+                                c.sseen[x] = c.stamp
+                            pos = c.scur[x]
+                            c.arena[pos] = <int32_t>e
+                            c.arena[pos + 1] = s
+                            c.scur[x] = pos + 2
+                        continue
+                    if c.follow and not c.cons_ok[x]:
+                        continue
+                    if c.sseen[x] != c.stamp:
+                        c.sseen[x] = c.stamp
+                        if c.scnt[x] == 0:
+                            touch[c.m + n_touch_s[0]] = <int32_t>x
+                            n_touch_s[0] += 1
+                        c.scnt[x] += 1
+                    elif c.first_only:
+                        continue
+                    c.stot[x] += 1
+        k = g
+
+
 cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem) noexcept nogil:
     """Extend the pattern in c.pre_*[0:L] whose projection is arena[off:off+2n]."""
     cdef int64_t save = c.arena_len
@@ -338,49 +409,8 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
     if t_off < 0:
         return
     # ---- count every extension
-    P = c.arena + off
     touch = c.arena + t_off
-    k = 0
-    while k < n:
-        sid = c.seq_of[P[2 * k]]
-        g = k + 1
-        while g < n and c.seq_of[P[2 * g]] == sid:
-            g += 1
-        c.stamp += 1
-        if allow_i:
-            for j in range(k, g):
-                e = P[2 * j]
-                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
-                    x = c.items[q]
-                    if x <= last:
-                        continue
-                    if c.follow and not c.ante_ok[x]:
-                        continue
-                    if c.iseen[x] != c.stamp:
-                        c.iseen[x] = c.stamp
-                        if c.icnt[x] == 0:
-                            touch[n_touch_i] = <int32_t>x
-                            n_touch_i += 1
-                        c.icnt[x] += 1
-                    c.itot[x] += 1
-        if allow_s:
-            nv = _valid_after(c, P, k, g)
-            for v in range(nv):
-                e = c.valid[2 * v]
-                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
-                    x = c.items[q]
-                    if c.follow and not c.cons_ok[x]:
-                        continue
-                    if c.sseen[x] != c.stamp:
-                        c.sseen[x] = c.stamp
-                        if c.scnt[x] == 0:
-                            touch[c.m + n_touch_s] = <int32_t>x
-                            n_touch_s += 1
-                        c.scnt[x] += 1
-                    elif c.first_only:
-                        continue
-                    c.stot[x] += 1
-        k = g
+    _scan(c, off, n, last, allow_i, allow_s, False, touch, &n_touch_i, &n_touch_s)
     # ---- the frequent ones become children, each with a bucket
     kids = <Child*>malloc((n_touch_i + n_touch_s + 1) * sizeof(Child))
     if kids == NULL:
@@ -432,40 +462,7 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
             else:
                 c.icur[kids[ci].x] = kids[ci].off
     if deliver and not c.stop:
-        P = c.arena + off
-        k = 0
-        while k < n:
-            sid = c.seq_of[P[2 * k]]
-            g = k + 1
-            while g < n and c.seq_of[P[2 * g]] == sid:
-                g += 1
-            c.stamp += 1
-            if allow_i:
-                for j in range(k, g):
-                    e = P[2 * j]
-                    for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
-                        x = c.items[q]
-                        if x > last and c.icnt[x] > 0:
-                            pos = c.icur[x]
-                            c.arena[pos] = <int32_t>e
-                            c.arena[pos + 1] = P[2 * j + 1]
-                            c.icur[x] = pos + 2
-            if allow_s:
-                nv = _valid_after(c, P, k, g)
-                for v in range(nv):
-                    e = c.valid[2 * v]
-                    for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
-                        x = c.items[q]
-                        if c.scnt[x] > 0:
-                            if c.first_only:
-                                if c.sseen[x] == c.stamp:
-                                    continue
-                                c.sseen[x] = c.stamp
-                            pos = c.scur[x]
-                            c.arena[pos] = <int32_t>e
-                            c.arena[pos + 1] = c.valid[2 * v + 1]
-                            c.scur[x] = pos + 2
-            k = g
+        _scan(c, off, n, last, allow_i, allow_s, True, NULL, NULL, NULL)
     for ci in range(nchild):
         if kids[ci].is_s:
             c.scnt[kids[ci].x] = 0
