@@ -23,10 +23,11 @@ from libc.stdlib cimport malloc, realloc, free, calloc, qsort
 from libc.string cimport memset, memcpy
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t, uint8_t
 from cpython.object cimport PyObject
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
 cimport numpy as cnp
+
+include "_kernel.pxi"
 
 cnp.import_array()
 
@@ -84,12 +85,6 @@ cdef struct Ctx:
     int64_t* cursor           # per rank, delivery cursor
     int32_t* touched_buf      # m entries per depth, indexed by depth
     int m
-
-
-cdef inline double _now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + 1e-9 * <double>ts.tv_nsec
 
 
 cdef inline int _tick(Ctx* c) noexcept nogil:
@@ -154,20 +149,12 @@ cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
 # ---------------------------------------------------------------- occurrence
 
 cdef int64_t _arena_alloc(Ctx* c, int64_t n) noexcept nogil:
-    """Reserve n int32 slots on the arena stack; returns the offset or -1."""
+    """Reserve n int32 slots on the arena stack; returns the offset, or -1
+    (stop set) when out of memory."""
     cdef int64_t off = c.arena_len
-    cdef int64_t need
-    cdef void* p
-    if off + n > c.arena_cap:
-        need = c.arena_cap * 2
-        while need < off + n:
-            need *= 2
-        p = realloc(c.arena, need * sizeof(int32_t))
-        if p == NULL:
-            c.stop = STOP_NOMEM
-            return -1
-        c.arena = <int32_t*>p
-        c.arena_cap = need
+    if _reserve(<void**>&c.arena, &c.arena_cap, off + n, sizeof(int32_t)):
+        c.stop = STOP_NOMEM
+        return -1
     c.arena_len = off + n
     return off
 
