@@ -210,14 +210,15 @@ def raised_at(exc: BaseException) -> str:
     return f"raised at {Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
-def tool_worker(conn, tool, baskets, percent, mem_limit_bytes):
-    """Run one tool once and send back a dict; never returns."""
+def tool_worker(conn, tool, baskets, percent, mem_limit_bytes, prepare=None):
+    """Run one tool once and send back a dict; never returns.  ``prepare``
+    maps tool names to their set-up functions (default: this script's)."""
     report = {"tool": tool}
     try:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         soft = mem_limit_bytes if hard == resource.RLIM_INFINITY else min(mem_limit_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        version, call, describe = PREPARE[tool](baskets, percent)
+        version, call, describe = (prepare or PREPARE)[tool](baskets, percent)
         report["version"] = version
         gc.collect()
         report["baseline_kb"] = peak_kb()
@@ -240,12 +241,13 @@ def tool_worker(conn, tool, baskets, percent, mem_limit_bytes):
         os._exit(0)  # skip tearing down millions of result objects
 
 
-def run_once(tool, baskets, percent, options) -> dict:
+def run_once(tool, baskets, percent, options, prepare=None) -> dict:
     """One tool run in a fresh forked process, under the memory and time limits."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     limit = int(options.mem_limit_gb * 2**30)
-    proc = ctx.Process(target=tool_worker, args=(send, tool, baskets, percent, limit), daemon=True)
+    proc = ctx.Process(target=tool_worker, args=(send, tool, baskets, percent, limit, prepare),
+                       daemon=True)
     proc.start()
     send.close()
     try:
