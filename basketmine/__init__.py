@@ -10,6 +10,7 @@ from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
 from .sequences import follow_ups, sequential_patterns
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
+from . import value
 
 __version__ = "0.1.0"
 

@@ -555,6 +555,64 @@ class TransactionMatrix:
         tm.report.add("customer with no baskets (empty sequence)", int((lengths == 0).sum()), "note")
         return tm
 
+    #: The one item label of a log read with :meth:`from_purchases`.
+    PURCHASE_ITEM = "(purchase)"
+
+    @classmethod
+    def from_purchases(cls, df: pd.DataFrame, customer, time, amount, quantity=None,
+                       cost=None) -> "TransactionMatrix":
+        """Encode a log of purchase occasions without item identities.
+
+        Each row (customer, time, amount spent) becomes one basket holding
+        the single item :attr:`PURCHASE_ITEM`, with ``price = amount /
+        quantity`` (``amount`` when no quantity is given), so that revenue
+        per basket equals ``amount``.  Logs like CDNOW's feed the customer-value
+        models this way; cleaning is :meth:`from_frame`'s.
+
+        Parameters
+        ----------
+        df : DataFrame
+        customer, time, amount : column names
+        quantity, cost : column names, optional
+            Units bought and the total cost of the occasion.
+
+        Examples
+        --------
+        >>> import pandas as pd, basketmine as bm
+        >>> log = pd.DataFrame({"id": [1, 1, 2], "date": ["1997-01-01", "1997-02-03", "1997-01-05"],
+        ...                     "dollars": [29.33, 14.96, 12.0]})
+        >>> bm.TransactionMatrix.from_purchases(log, "id", "date", "dollars")
+        TransactionMatrix(3 baskets, 1 items, 3 lines, 2 customers, 1997-01-01 .. 1997-02-03)
+        """
+        owner = "TransactionMatrix.from_purchases"
+        if not isinstance(df, pd.DataFrame):
+            raise InvalidParameterError(
+                f"The 'df' parameter of {owner} must be a pandas DataFrame. Got {type(df).__name__} instead.")
+        for name, col in (("customer", customer), ("time", time), ("amount", amount),
+                          ("quantity", quantity), ("cost", cost)):
+            if (col is not None or name in ("customer", "time", "amount")) and col not in df.columns:
+                raise column_error(owner, name, col, df.columns)
+        amt = pd.to_numeric(df[amount], errors="coerce").to_numpy(np.float64)
+        lines = pd.DataFrame({"basket": np.arange(len(df)), "item": cls.PURCHASE_ITEM,
+                              "customer": df[customer].to_numpy(), "time": df[time].to_numpy()})
+        kw = {}
+        if quantity is not None:
+            q = pd.to_numeric(df[quantity], errors="coerce").to_numpy(np.float64)
+            lines["quantity"] = q
+            kw["quantity"] = "quantity"
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lines["price"] = amt / q
+                if cost is not None:
+                    lines["cost"] = pd.to_numeric(df[cost], errors="coerce").to_numpy(np.float64) / q
+        else:
+            lines["price"] = amt
+            if cost is not None:
+                lines["cost"] = pd.to_numeric(df[cost], errors="coerce").to_numpy(np.float64)
+        if cost is not None:
+            kw["cost"] = "cost"
+        return cls.from_frame(lines, "basket", "item", customer="customer", time="time",
+                              price="price", **kw)
+
     @classmethod
     def from_onehot(cls, df: pd.DataFrame) -> "TransactionMatrix":
         """Encode an mlxtend-style one-hot frame (bool, 0/1 or sparse columns);

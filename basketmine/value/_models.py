@@ -1,0 +1,664 @@
+"""Probabilistic customer-base models fitted by maximum likelihood.
+
+- :class:`BetaGeo` (BG/NBD; Fader, Hardie and Lee 2005): purchases at a
+  gamma-distributed Poisson rate; after each purchase the customer drops out
+  with a beta-distributed probability.
+- :class:`ParetoNBD` (Schmittlein, Morrison and Colombo 1987): the same
+  purchase process with an exponential lifetime of gamma-distributed rate.
+- :class:`NBD` (Ehrenberg 1959): the purchase process alone, nobody leaves.
+- :class:`GammaGamma` (Fader, Hardie and Lee 2005, "RFM and CLV"): the
+  value of each purchase, gamma-distributed around a customer's own mean.
+
+Each follows scikit-learn's estimator contract (``fit`` returns the model;
+learned state ends in ``_``) and carries statsmodels-style results:
+``params_``, ``bse_``, ``cov_params_``, ``conf_int()``, ``summary()``.
+The likelihoods are vectorised over the distinct (frequency, recency, T)
+rows, weighted by how many customers share them; BG/NBD, NBD and
+Gamma-Gamma have analytic gradients.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from .._validation import Interval, InvalidParameterError, check
+from ..transactions import TransactionMatrix
+from ._summary import _UNIT_DAYS, summary
+
+__all__ = ["BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD"]
+
+
+class ConvergenceWarning(UserWarning):
+    """A maximum-likelihood fit stopped before it converged."""
+
+
+_Z95 = 1.959963984540054
+
+
+def _unit_days(attrs: dict) -> float | None:
+    unit = attrs.get("unit")
+    if unit is not None:
+        return _UNIT_DAYS[unit]
+    freq = attrs.get("freq")
+    if freq in _UNIT_DAYS:
+        return _UNIT_DAYS[freq]
+    if freq == "M":
+        return 365.25 / 12
+    return None
+
+
+def _as_summary(X, owner: str, need=("frequency", "recency", "T")) -> pd.DataFrame:
+    if isinstance(X, TransactionMatrix):
+        X = summary(X)
+    if not isinstance(X, pd.DataFrame):
+        raise InvalidParameterError(
+            f"The 'X' parameter of {owner} must be a customer summary (a DataFrame from "
+            f"basketmine.value.summary) or a TransactionMatrix. Got {type(X).__name__} instead.")
+    missing = [c for c in need if c not in X.columns]
+    if missing:
+        raise InvalidParameterError(
+            f"The 'X' parameter of {owner} must have the columns {', '.join(need)}; "
+            f"{', '.join(missing)} missing (columns here: {', '.join(map(str, X.columns[:10]))}).")
+    return X
+
+
+def _rfT(X: pd.DataFrame, owner: str):
+    x = X["frequency"].to_numpy(np.float64)
+    tx = X["recency"].to_numpy(np.float64)
+    T = X["T"].to_numpy(np.float64)
+    bad = ~(np.isfinite(x) & np.isfinite(tx) & np.isfinite(T)) | (x < 0) | (tx < 0) | (tx > T) \
+        | (x != np.round(x)) | ((x == 0) & (tx != 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(
+            f"The 'X' parameter of {owner} must hold whole frequencies >= 0 and "
+            f"0 <= recency <= T (recency 0 without repeat purchases); {int(bad.sum())} rows do "
+            f"not, e.g. customer {X.index[i]!r}: frequency={x[i]}, recency={tx[i]}, T={T[i]}.")
+    return x, tx, T
+
+
+def _duration(value, unit_days, owner: str, name: str) -> float:
+    """A horizon in the model's time unit: a number, or a duration string /
+    Timedelta converted with the unit the fit data was measured in."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if value < 0 or not np.isfinite(value):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be >= 0. Got {value!r} instead.")
+        return float(value)
+    try:
+        td = pd.Timedelta(value)
+    except (ValueError, TypeError):
+        td = None
+    if td is None or td is pd.NaT or td < pd.Timedelta(0):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be a number of time units or a duration "
+            f"such as '90D'. Got {value!r} instead.")
+    if unit_days is None:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} is a duration, but the model's time unit is "
+            f"unknown (fitted on a table without basketmine's summary attrs); give a number.")
+    return td / pd.Timedelta(days=1) / unit_days
+
+
+def _compress(cols):
+    """Distinct rows of the given columns and how many times each occurs."""
+    a = np.column_stack(cols)
+    uniq, inv, counts = np.unique(a, axis=0, return_inverse=True, return_counts=True)
+    return [uniq[:, j] for j in range(uniq.shape[1])], counts.astype(np.float64), inv.ravel()
+
+
+class _Model:
+    """Shared fitting, inference and display; subclasses give the likelihood."""
+
+    _names: tuple = ()
+    _need: tuple = ("frequency", "recency", "T")
+
+    def __init__(self, penalizer: float = 0.0, max_iter: int = 1000, tol: float = 1e-10):
+        self.penalizer = penalizer
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # -- subclass hooks
+    def _data(self, X: pd.DataFrame, owner: str):
+        raise NotImplementedError
+
+    def _loglik(self, params, data, grad: bool):
+        """Per-row log-likelihood (and its gradient in the natural params)."""
+        raise NotImplementedError
+
+    def _start(self, data, w):
+        return np.ones(len(self._names))
+
+    # -- fitting
+    def fit(self, X, weights=None):
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        X : DataFrame or TransactionMatrix
+            A customer summary from :func:`basketmine.value.summary`, or a
+            log (summarised with day periods).
+        weights : array-like, optional
+            Customers each row stands for (default 1).
+        """
+        owner = f"{type(self).__name__}.fit"
+        check(owner, "penalizer", self.penalizer, Interval("real", 0, None, "left"))
+        check(owner, "max_iter", self.max_iter, Interval("int", 1, None, "left"))
+        X = _as_summary(X, owner, self._need)
+        cols = self._data(X, owner)
+        w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(X),) or (w < 0).any() or not np.isfinite(w).all():
+            raise InvalidParameterError(
+                f"The 'weights' parameter of {owner} must hold one finite weight >= 0 per row of X.")
+        if len(X) == 0 or w.sum() == 0:
+            raise InvalidParameterError(f"The 'X' parameter of {owner} holds no customers to fit.")
+        data, counts, _ = _compress(cols)
+        if weights is not None:
+            # rows may carry their own weights: sum them per distinct row
+            _, _, inv = _compress(cols)
+            counts = np.bincount(inv, weights=w, minlength=len(counts))
+        n = counts.sum()
+        pen = float(self.penalizer)
+        analytic = getattr(self, "_analytic", True)
+
+        def objective(theta):
+            params = np.exp(theta)
+            if analytic:
+                ll, g = self._loglik(params, data, True)
+            else:
+                ll, g = self._loglik(params, data, False), None
+            f = -(counts @ ll) / n + pen * (params @ params)
+            if not np.isfinite(f):
+                return 1e300, np.zeros_like(theta)
+            if g is None:
+                return f
+            grad = -(counts @ g) / n * params + 2 * pen * params * params
+            return f, grad
+
+        theta0 = np.log(self._start(data, counts))
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(objective, theta0, jac=analytic, method="L-BFGS-B",
+                                    options={"maxiter": self.max_iter, "ftol": self.tol,
+                                             "gtol": 1e-9})
+        params = np.exp(res.x)
+        self.params_ = pd.Series(params, index=list(self._names), name="coef")
+        self.converged_ = bool(res.success) and bool(np.isfinite(res.fun))
+        self.n_iter_ = int(res.nit)
+        self.n_customers_ = int(round(n))
+        with np.errstate(all="ignore"):
+            self.loglik_ = float(counts @ self._ll_only(params, data))
+        k = len(params)
+        self.aic_ = 2 * k - 2 * self.loglik_
+        self.bic_ = k * math.log(n) - 2 * self.loglik_
+        cov = self._covariance(params, data, counts)
+        self.cov_params_ = pd.DataFrame(cov, index=self.params_.index, columns=self.params_.index)
+        self.bse_ = pd.Series(np.sqrt(np.diag(cov)), index=self.params_.index, name="std_err")
+        self.unit_days_ = _unit_days(X.attrs)
+        self._fit_X = X
+        if not self.converged_:
+            warnings.warn(f"{owner} did not converge ({res.message}); parameters "
+                          f"{dict(self.params_.round(4))} may not maximise the likelihood.",
+                          ConvergenceWarning, stacklevel=2)
+        elif not np.isfinite(self.bse_).all():
+            warnings.warn(f"{owner}: the likelihood is flat in some direction at the optimum; "
+                          f"their standard errors are NaN.", ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _ll_only(self, params, data):
+        out = self._loglik(params, data, False)
+        return out[0] if isinstance(out, tuple) else out
+
+    def _score(self, params, data, counts):
+        """Gradient of the total log-likelihood in the natural parameters."""
+        if getattr(self, "_analytic", True):
+            _, g = self._loglik(params, data, True)
+            return counts @ g
+        g = np.empty(len(params))
+        for j in range(len(params)):
+            h = 1e-5 * params[j]
+            up, dn = params.copy(), params.copy()
+            up[j] += h
+            dn[j] -= h
+            g[j] = counts @ (self._ll_only(up, data) - self._ll_only(dn, data)) / (2 * h)
+        return g
+
+    def _covariance(self, params, data, counts):
+        """Inverse of the observed information: central differences of the score."""
+        k = len(params)
+        H = np.empty((k, k))
+        with np.errstate(all="ignore"):
+            for j in range(k):
+                h = 1e-4 * params[j]
+                up, dn = params.copy(), params.copy()
+                up[j] += h
+                dn[j] -= h
+                H[:, j] = (self._score(up, data, counts) - self._score(dn, data, counts)) / (2 * h)
+        H = (H + H.T) / 2
+        try:
+            cov = np.linalg.inv(-H)
+        except np.linalg.LinAlgError:
+            return np.full((k, k), np.nan)
+        if (np.diag(cov) < 0).any():
+            return np.full((k, k), np.nan)
+        return cov
+
+    # -- results
+    def _check_fitted(self, owner):
+        if not hasattr(self, "params_"):
+            raise InvalidParameterError(f"{type(self).__name__}.{owner} needs a fitted model; call fit first.")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals, ``params ± z * std_err``."""
+        self._check_fitted("conf_int")
+        check(f"{type(self).__name__}.conf_int", "alpha", alpha, Interval("float", 0, 1, "neither"))
+        from scipy.stats import norm
+        z = norm.ppf(1 - alpha / 2)
+        return pd.DataFrame({"lower": self.params_ - z * self.bse_, "upper": self.params_ + z * self.bse_})
+
+    def summary(self) -> pd.DataFrame:
+        """Parameter table: estimate, standard error, 95% interval; fit
+        statistics in ``attrs``."""
+        self._check_fitted("summary")
+        ci = self.conf_int()
+        out = pd.DataFrame({"coef": self.params_, "std_err": self.bse_,
+                            "lower_95": ci["lower"], "upper_95": ci["upper"]})
+        out.attrs.update(model=type(self).__name__, customers=self.n_customers_,
+                         loglik=self.loglik_, aic=self.aic_, bic=self.bic_,
+                         converged=self.converged_, iterations=self.n_iter_)
+        return out
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"{type(self).__name__}(penalizer={self.penalizer})"
+        ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return (f"{type(self).__name__}({ps}; {self.n_customers_} customers, "
+                f"log-likelihood {self.loglik_:.2f})")
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"penalizer": self.penalizer, "max_iter": self.max_iter, "tol": self.tol}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            if k not in self.get_params():
+                raise InvalidParameterError(f"{type(self).__name__} has no parameter {k!r}.")
+            setattr(self, k, v)
+        return self
+
+    def _X(self, X, owner):
+        self._check_fitted(owner)
+        return self._fit_X if X is None else _as_summary(X, f"{type(self).__name__}.{owner}", self._need)
+
+    def _t(self, t, owner):
+        return _duration(t, self.unit_days_, f"{type(self).__name__}.{owner}", "t")
+
+
+# ------------------------------------------------------------------ purchases
+class _PurchaseModel(_Model):
+    def _data(self, X, owner):
+        return list(_rfT(X, owner))
+
+    def _start(self, data, w):
+        # a scale near the typical age keeps the first steps well inside the domain
+        T = data[2]
+        scale = max(float(np.average(T, weights=w)), 1e-3)
+        p = np.ones(len(self._names))
+        for j, name in enumerate(self._names):
+            if name in ("alpha", "beta"):
+                p[j] = scale
+        return p
+
+    def expected_purchases(self, t, X=None) -> pd.Series:
+        """Expected purchases of each customer in the next ``t`` time units
+        (a number, or a duration such as ``"90D"``), given their history."""
+        X = self._X(X, "expected_purchases")
+        x, tx, T = _rfT(X, "expected_purchases")
+        t = self._t(t, "expected_purchases")
+        with np.errstate(all="ignore"):
+            v = self._conditional(self.params_.to_numpy(), x, tx, T, t)
+        return pd.Series(v, index=X.index, name="expected_purchases")
+
+    def probability_alive(self, X=None) -> pd.Series:
+        """Probability each customer is still active at the end of their history."""
+        X = self._X(X, "probability_alive")
+        x, tx, T = _rfT(X, "probability_alive")
+        with np.errstate(all="ignore"):
+            v = self._alive(self.params_.to_numpy(), x, tx, T)
+        return pd.Series(v, index=X.index, name="probability_alive")
+
+    def expected_purchases_new(self, t) -> np.ndarray | float:
+        """Expected purchases in the first ``t`` time units of a new customer
+        (after the first purchase); ``t`` may be an array."""
+        self._check_fitted("expected_purchases_new")
+        if np.ndim(t):
+            tt = np.asarray(t, dtype=np.float64)
+        else:
+            tt = self._t(t, "expected_purchases_new")
+        with np.errstate(all="ignore"):
+            return self._unconditional(self.params_.to_numpy(), tt)
+
+
+def _h2f1(a, b, c, z):
+    return special.hyp2f1(a, b, c, z)
+
+
+class BetaGeo(_PurchaseModel):
+    """BG/NBD: "buy till you die" with dropout right after a purchase.
+
+    Parameters ``r, alpha`` (gamma purchase rates) and ``a, b`` (beta
+    dropout probabilities), in the time unit of the fit data.
+
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the parameters added to the mean negative
+        log-likelihood (0: plain maximum likelihood).
+    max_iter, tol : optimiser limits.
+
+    Examples
+    --------
+    >>> import pandas as pd, basketmine as bm
+    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
+    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
+    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> cal = bm.value.summary(tm, observation_end="1997-09-30", unit="W")
+    >>> bg = bm.value.BetaGeo().fit(cal)
+    >>> bg.params_.round(3).to_dict()     # Fader, Hardie and Lee (2005): 0.243, 4.414, 0.793, 2.426
+    {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
+    """
+
+    _names = ("r", "alpha", "a", "b")
+
+    def _loglik(self, params, data, grad):
+        r, alpha, a, b = params
+        x, tx, T = data
+        rep = x > 0
+        lT = np.log(alpha + T)
+        ltx = np.log(alpha + tx)
+        bx1 = np.where(rep, b + x - 1, 1.0)
+        L3 = -(r + x) * lT
+        L4 = np.where(rep, np.log(a) - np.log(bx1) - (r + x) * ltx, -np.inf)
+        lse = np.logaddexp(L3, L4)
+        ll = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+              + special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b)
+              - special.gammaln(a + b + x) + lse)
+        if not grad:
+            return ll
+        w3 = np.exp(L3 - lse)
+        w4 = np.exp(L4 - lse)
+        g = np.empty((len(x), 4))
+        g[:, 0] = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w3 * lT - w4 * ltx
+        g[:, 1] = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx))
+        dab = special.digamma(a + b) - special.digamma(a + b + x)
+        g[:, 2] = dab + w4 / a
+        g[:, 3] = dab + special.digamma(b + x) - special.digamma(b) - w4 / bx1
+        return ll, g
+
+    @staticmethod
+    def _alive(p, x, tx, T):
+        r, alpha, a, b = p
+        rep = x > 0
+        odds = np.where(rep, a / np.where(rep, b + x - 1, 1.0)
+                        * np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + tx))), 0.0)
+        return 1.0 / (1.0 + odds)
+
+    def _conditional(self, p, x, tx, T, t):
+        r, alpha, a, b = p
+        z = t / (alpha + T + t)
+        h = _h2f1(r + x, b + x, a + b + x - 1, z)
+        num = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h)
+        return num * self._alive(p, x, tx, T) if t > 0 else np.zeros_like(x)
+
+    @staticmethod
+    def _unconditional(p, t):
+        r, alpha, a, b = p
+        h = _h2f1(r, b, a + b - 1, t / (alpha + t))
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
+
+    def probability_of_purchase(self, t, X=None) -> pd.Series:
+        """Probability each customer buys again within the next ``t``: alive,
+        and the next purchase comes within ``t``."""
+        X = self._X(X, "probability_of_purchase")
+        x, tx, T = _rfT(X, "probability_of_purchase")
+        t = self._t(t, "probability_of_purchase")
+        r, alpha = self.params_["r"], self.params_["alpha"]
+        v = self._alive(self.params_.to_numpy(), x, tx, T) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))
+        return pd.Series(v, index=X.index, name="probability_of_purchase")
+
+    def median_time_to_purchase(self, X=None) -> pd.Series:
+        """Median time to each customer's next purchase if still active, in
+        the model's time unit (days: multiply by ``unit_days_``)."""
+        X = self._X(X, "median_time_to_purchase")
+        x, tx, T = _rfT(X, "median_time_to_purchase")
+        r, alpha = self.params_["r"], self.params_["alpha"]
+        return pd.Series((alpha + T) * (2.0 ** (1.0 / (r + x)) - 1), index=X.index,
+                         name="median_time_to_purchase")
+
+
+class ParetoNBD(_PurchaseModel):
+    """Pareto/NBD: gamma purchase rates ``r, alpha``, exponential lifetimes
+    with gamma dropout rates ``s, beta``.
+
+    The likelihood needs Gauss' hypergeometric function; its gradient is
+    taken numerically.
+
+    Examples
+    --------
+    >>> import pandas as pd, basketmine as bm
+    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
+    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
+    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> pn = bm.value.ParetoNBD().fit(bm.value.summary(tm, observation_end="1997-09-30", unit="W"))
+    >>> pn.params_.round(2).to_dict()     # published: 0.55, 10.58, 0.61, 11.67
+    {'r': 0.55, 'alpha': 10.58, 's': 0.61, 'beta': 11.67}
+    """
+
+    _names = ("r", "alpha", "s", "beta")
+    _analytic = False
+
+    @staticmethod
+    def _log_a0(p, x, tx, T):
+        """log of the A0 term of the likelihood (Fader and Hardie 2005)."""
+        r, alpha, s, beta = p
+        rsx = r + s + x
+        if alpha >= beta:
+            big, b2 = alpha, s + 1
+        else:
+            big, b2 = beta, r + x
+        d = abs(alpha - beta)
+        t1 = np.log(_h2f1(rsx, b2, rsx + 1, d / (big + tx))) - rsx * np.log(big + tx)
+        t2 = np.log(_h2f1(rsx, b2, rsx + 1, d / (big + T))) - rsx * np.log(big + T)
+        # t1 >= t2; when tx == T the term vanishes
+        return t1 + np.log1p(-np.exp(np.minimum(t2 - t1, 0.0)))
+
+    def _loglik(self, params, data, grad):
+        r, alpha, s, beta = params
+        x, tx, T = data
+        head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        l2 = np.log(s / (r + s + x)) + self._log_a0(params, x, tx, T)
+        return head + np.logaddexp(l1, l2)
+
+    def _alive(self, p, x, tx, T):
+        r, alpha, s, beta = p
+        l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        l2 = np.log(s / (r + s + x)) + self._log_a0(p, x, tx, T)
+        return np.exp(l1 - np.logaddexp(l1, l2))
+
+    def _conditional(self, p, x, tx, T, t):
+        r, alpha, s, beta = p
+        scale = (r + x) * (beta + T) / ((alpha + T) * (s - 1))
+        return scale * (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) * self._alive(p, x, tx, T)
+
+    @staticmethod
+    def _unconditional(p, t):
+        r, alpha, s, beta = p
+        return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+
+
+class NBD(_PurchaseModel):
+    """NBD: Poisson purchases at gamma-distributed rates ``r, alpha``; no
+    customer ever leaves (``probability_alive`` is 1).  Uses frequency and
+    T only."""
+
+    _names = ("r", "alpha")
+
+    def _loglik(self, params, data, grad):
+        r, alpha = params
+        x, tx, T = data
+        lT = np.log(alpha + T)
+        ll = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) - (r + x) * lT
+        if not grad:
+            return ll
+        g = np.empty((len(x), 2))
+        g[:, 0] = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - lT
+        g[:, 1] = r / alpha - (r + x) / (alpha + T)
+        return ll, g
+
+    @staticmethod
+    def _alive(p, x, tx, T):
+        return np.ones_like(x)
+
+    @staticmethod
+    def _conditional(p, x, tx, T, t):
+        r, alpha = p
+        return (r + x) / (alpha + T) * t
+
+    @staticmethod
+    def _unconditional(p, t):
+        r, alpha = p
+        return r / alpha * t
+
+
+# ------------------------------------------------------------------ spend
+class GammaGamma(_Model):
+    """Gamma-Gamma model of spend per purchase.
+
+    A customer's purchases are Gamma(p, nu) with nu ~ Gamma(q, gamma), so
+    their mean spend is ``p * gamma / (q - 1)`` on average.  Fitted on
+    customers with at least one repeat purchase from their number of repeat
+    purchases (``frequency``) and mean repeat spend (``monetary_value``);
+    the model assumes spend does not depend on frequency (see
+    :meth:`independence`).
+
+    Examples
+    --------
+    >>> import pandas as pd, basketmine as bm
+    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
+    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
+    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> cal = bm.value.summary(tm, observation_end="1997-09-30", unit="W")
+    >>> gg = bm.value.GammaGamma().fit(cal)
+    >>> gg.params_.round(2).to_dict()     # Fader, Hardie and Lee: 6.25, 3.74, 15.44
+    {'p': 6.25, 'q': 3.74, 'gamma': 15.44}
+    """
+
+    _names = ("p", "q", "gamma")
+    _need = ("frequency", "monetary_value")
+
+    def _data(self, X, owner):
+        x = X["frequency"].to_numpy(np.float64)
+        m = X["monetary_value"].to_numpy(np.float64)
+        use = x > 0
+        bad = use & ~(m > 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidParameterError(
+                f"The 'X' parameter of {owner} must have monetary_value > 0 for every customer "
+                f"with repeat purchases; {int(bad.sum())} do not, e.g. customer {X.index[i]!r} "
+                f"with monetary_value={m[i]}. Drop them (X[X.monetary_value > 0]) or net their "
+                f"returns differently.")
+        if not use.any():
+            raise InvalidParameterError(
+                f"The 'X' parameter of {owner} must hold customers with repeat purchases "
+                f"(frequency > 0); none has one.")
+        self._use = use
+        return [x[use], m[use]]
+
+    def fit(self, X, weights=None):
+        X = _as_summary(X, f"{type(self).__name__}.fit", self._need)
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)[X["frequency"].to_numpy() > 0]
+        return super().fit(X[X["frequency"] > 0], weights)
+
+    def _start(self, data, w):
+        x, m = data
+        mean = float(np.average(m, weights=w))
+        return np.array([1.0, 2.0, mean])
+
+    def _loglik(self, params, data, grad):
+        p, q, gam = params
+        x, m = data
+        lgm = np.log(gam + m * x)
+        ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
+              + q * np.log(gam) + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * lgm)
+        if not grad:
+            return ll
+        dpxq = special.digamma(p * x + q)
+        g = np.empty((len(x), 3))
+        g[:, 0] = x * (dpxq - special.digamma(p * x) + np.log(m) + np.log(x) - lgm)
+        g[:, 1] = dpxq - special.digamma(q) + np.log(gam) - lgm
+        g[:, 2] = q / gam - (p * x + q) / (gam + m * x)
+        return ll, g
+
+    def expected_spend(self, X=None) -> pd.Series:
+        """Each customer's expected spend per purchase given their history:
+        the population mean shrunk towards their own repeat-purchase mean.
+        Customers without repeat purchases get the population mean."""
+        X = self._X(X, "expected_spend")
+        p, q, gam = self.params_.to_numpy()
+        x = X["frequency"].to_numpy(np.float64)
+        m = np.where(x > 0, X["monetary_value"].to_numpy(np.float64), 0.0)
+        v = (gam + m * x) * p / (p * x + q - 1)
+        return pd.Series(v, index=X.index, name="expected_spend")
+
+    def posterior(self, X=None) -> pd.DataFrame:
+        """Posterior Gamma(shape, rate) of each customer's nu (the inverse
+        scale of their spend): ``shape = q + p x``, ``rate = gamma + x m``."""
+        X = self._X(X, "posterior")
+        p, q, gam = self.params_.to_numpy()
+        x = X["frequency"].to_numpy(np.float64)
+        m = np.where(x > 0, X["monetary_value"].to_numpy(np.float64), 0.0)
+        return pd.DataFrame({"shape": q + p * x, "rate": gam + m * x}, index=X.index)
+
+    def independence(self, X=None) -> float:
+        """Correlation of frequency and mean spend among repeat buyers; the
+        model assumes it is near 0."""
+        X = self._X(X, "independence")
+        r = X[X["frequency"] > 0]
+        return float(np.corrcoef(r["frequency"], r["monetary_value"])[0, 1])
+
+    def clv(self, purchase_model: _PurchaseModel, X=None, periods: int = 12, period="30D",
+            discount_rate: float = 0.01, margin: float = 1.0) -> pd.Series:
+        """Customer lifetime value over ``periods`` periods of ``period``:
+        the sum over periods of expected purchases in the period x expected
+        spend x ``margin``, discounted at ``discount_rate`` per period.
+
+        ``purchase_model`` is a fitted BetaGeo, ParetoNBD or NBD on the same
+        customers (``X`` must have frequency, recency, T and monetary_value).
+        """
+        owner = "GammaGamma.clv"
+        if not isinstance(purchase_model, _PurchaseModel) or not hasattr(purchase_model, "params_"):
+            raise InvalidParameterError(
+                f"The 'purchase_model' parameter of {owner} must be a fitted BetaGeo, ParetoNBD "
+                f"or NBD. Got {purchase_model!r:.60} instead.")
+        check(owner, "periods", periods, Interval("int", 1, None, "left"))
+        check(owner, "discount_rate", discount_rate, Interval("real", 0, None, "left"))
+        check(owner, "margin", margin, Interval("real", None, None))
+        X = purchase_model._X(X, "clv")
+        _as_summary(X, owner, ("frequency", "recency", "T", "monetary_value"))
+        step = _duration(period, purchase_model.unit_days_, owner, "period")
+        spend = self.expected_spend(X).to_numpy()
+        x, tx, T = _rfT(X, owner)
+        p = purchase_model.params_.to_numpy()
+        total = np.zeros(len(X))
+        prev = np.zeros(len(X))
+        with np.errstate(all="ignore"):
+            for i in range(1, periods + 1):
+                cum = purchase_model._conditional(p, x, tx, T, i * step)
+                total += (cum - prev) * spend * margin / (1 + discount_rate) ** i
+                prev = cum
+        return pd.Series(total, index=X.index, name="clv")
