@@ -165,3 +165,159 @@ def follow_up_rules(sequences, within, min_count: int, max_antecedent_len: int =
             rule_lags.setdefault(key, []).append(seq[p][0] - seq[k][0])
     return {key: (c, ante_cust[key[0]], base_cust[key[1]] / n_eligible, rule_lags[key])
             for key, c in rule_cust.items() if c >= min_count and ante_cust[key[0]] >= min_count}
+
+
+# ------------------------------------------------------------------ customer value
+def customer_summary(rows, end, freq: str, unit_days: float | None):
+    """The repeat-purchase summary by a loop over (customer, time, value) rows:
+    {customer: (frequency, recency, T, monetary_value)}.  Periods are days,
+    Monday weeks or calendar months; times are measured between period
+    starts in days / ``unit_days`` (months: period counts when None)."""
+    import datetime
+
+    def start(ts):
+        d = ts.date()
+        if freq == "D":
+            return d
+        if freq == "W":
+            return d - datetime.timedelta(days=d.weekday())
+        return d.replace(day=1)
+
+    def between(a, b):
+        if unit_days is None:  # months
+            return float((b.year - a.year) * 12 + b.month - a.month)
+        return (b - a).days / unit_days
+
+    per: dict = {}
+    for cust, ts, value in rows:
+        if ts.date() > end.date():
+            continue
+        slot = per.setdefault(cust, {})
+        slot[start(ts)] = slot.get(start(ts), 0.0) + value
+    out = {}
+    e = start(end)
+    for cust, slot in per.items():
+        days = sorted(slot)
+        f = len(days) - 1
+        mv = sum(slot[d] for d in days[1:]) / f if f else 0.0
+        out[cust] = (f, between(days[0], days[-1]), between(days[0], e), mv)
+    return out
+
+
+def _unit_nodes(n=200):
+    """Gauss-Legendre nodes on (0, 1/2], dense near 0, with their weights."""
+    import numpy as np
+    u, w = np.polynomial.legendre.leggauss(n)
+    edges = np.concatenate([[0.0], np.logspace(-14, -1, 14), [0.25, 0.5]])
+    q = np.concatenate([lo + (hi - lo) * (u + 1) / 2 for lo, hi in zip(edges[:-1], edges[1:])])
+    wq = np.concatenate([w * (hi - lo) / 2 for lo, hi in zip(edges[:-1], edges[1:])])
+    return q, wq
+
+
+def _mixing_nodes(dist):
+    """Nodes and weights that integrate a function against ``dist`` (a frozen
+    scipy distribution): quadrature over its quantiles, each tail reached
+    from its own end so that neither loses precision."""
+    import numpy as np
+    q, wq = _unit_nodes()
+    return np.concatenate([dist.ppf(q), dist.isf(q)]), np.concatenate([wq, wq])
+
+
+def _gamma_weights(shape, rate):
+    from scipy import stats
+    return _mixing_nodes(stats.gamma(shape, scale=1 / rate))
+
+
+def bgnbd_by_integration(params, x, tx, T, t):
+    """BG/NBD likelihood, P(alive) and expected purchases in (T, T + t] by
+    integrating the individual-level model over the gamma and beta mixing
+    distributions, per customer: (likelihood, p_alive, expected)."""
+    import numpy as np
+    r, alpha, a, b = params
+    from scipy import stats
+    lam, wl = _gamma_weights(r, alpha)
+    p, wp = _mixing_nodes(stats.beta(a, b))
+    L, PA, E = [], [], []
+    for xi, ti, Ti in zip(x, tx, T):
+        lamg, pg = lam[:, None], p[None, :]
+        alive = (1 - pg) ** xi * lamg ** xi * np.exp(-lamg * Ti)
+        dead = pg * (1 - pg) ** (xi - 1) * lamg ** xi * np.exp(-lamg * ti) if xi > 0 else 0 * alive
+        W = wl[:, None] * wp[None, :]
+        tot = np.sum(W * (alive + dead))
+        ev = np.sum(W * alive * (1 - np.exp(-lamg * pg * t)) / pg)
+        L.append(tot)
+        PA.append(np.sum(W * alive) / tot)
+        E.append(ev / tot)
+    return np.array(L), np.array(PA), np.array(E)
+
+
+def pareto_nbd_by_integration(params, x, tx, T, t):
+    """Pareto/NBD likelihood, P(alive) and expected purchases in (T, T + t]
+    by integrating the individual model over both gamma distributions."""
+    import numpy as np
+    r, alpha, s, beta = params
+    lam, wl = _gamma_weights(r, alpha)
+    mu, wm = _gamma_weights(s, beta)
+    lamg, mug = lam[:, None], mu[None, :]
+    W = wl[:, None] * wm[None, :]
+    L, PA, E = [], [], []
+    for xi, ti, Ti in zip(x, tx, T):
+        alive = lamg ** xi * np.exp(-(lamg + mug) * Ti)
+        dead = lamg ** xi * mug / (lamg + mug) * (np.exp(-(lamg + mug) * ti) - np.exp(-(lamg + mug) * Ti))
+        tot = np.sum(W * (alive + dead))
+        L.append(tot)
+        PA.append(np.sum(W * alive) / tot)
+        E.append(np.sum(W * alive * lamg / mug * (1 - np.exp(-mug * t))) / tot)
+    return np.array(L), np.array(PA), np.array(E)
+
+
+def gamma_gamma_by_integration(params, x, m):
+    """Gamma-Gamma density of each customer's mean spend ``m`` over ``x``
+    purchases, integrating over nu ~ Gamma(q, gamma)."""
+    import numpy as np
+    from scipy import stats
+    p, q, gam = params
+    nu, w = _gamma_weights(q, gam)
+    return np.array([np.sum(w * stats.gamma.pdf(mi, p * xi, scale=1 / (xi * nu)))
+                     for xi, mi in zip(x, m)])
+
+
+def state_transitions(history, last: int, R: int, fedges, medges):
+    """(r, f, m) transition counts by walking every customer's periods one
+    by one.  ``history``: {customer: {period: (purchases, value)}}; periods
+    are ints.  Returns ({(state, state): count}, {customer: state})."""
+    import bisect
+    counts: dict = {}
+    current = {}
+    for cust, periods in history.items():
+        state = None
+        f = m = None
+        for t in range(min(periods), last + 1):
+            if t in periods:
+                n, v = periods[t]
+                f = bisect.bisect_right(list(fedges), n) - 1
+                m = bisect.bisect_right(list(medges), v / n)
+                new = (0, f, m)
+            else:
+                new = (min(state[0] + 1, R - 1), f, m)
+            if state is not None:
+                counts[(state, new)] = counts.get((state, new), 0) + 1
+            state = new
+        current[cust] = state
+    return counts, current
+
+
+def chain_forecast(P: dict, start, steps: int, reward):
+    """Expected ``reward(state)`` at each of ``steps`` steps of a Markov chain
+    ``P`` ({state: {state: prob}}) from ``start``, by pushing the
+    distribution one step at a time."""
+    dist = {start: 1.0}
+    out = []
+    for _ in range(steps):
+        nxt: dict = {}
+        for s, ps in dist.items():
+            for s2, q in P[s].items():
+                nxt[s2] = nxt.get(s2, 0.0) + ps * q
+        dist = nxt
+        out.append(sum(ps * reward(s) for s, ps in dist.items()))
+    return out

@@ -4,9 +4,10 @@
   :func:`monetary_deciles`, :func:`purchase_deciles`, :func:`pareto_curve`,
   :func:`revenue_share`;
 """
+from ._forecast import StateTransitionForecast
 from ._models import BetaGeo, ConvergenceWarning, GammaGamma, NBD, ParetoNBD
 from ._summary import (RFM_SEGMENTS, monetary_deciles, pareto_curve, purchase_deciles, revenue_share,
                        rfm, summary)
 
-__all__ = ["BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
+__all__ = ["BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
            "rfm", "summary"]

@@ -604,14 +604,23 @@ class GammaGamma(_Model):
         g[:, 2] = q / gam - (p * x + q) / (gam + m * x)
         return ll, g
 
+    @staticmethod
+    def _repeat(X):
+        """Repeat purchases and their mean value; customers whose mean is not
+        positive (net returns) count as having no repeat information."""
+        x = X["frequency"].to_numpy(np.float64)
+        m = X["monetary_value"].to_numpy(np.float64)
+        ok = (x > 0) & (m > 0)
+        return np.where(ok, x, 0.0), np.where(ok, m, 0.0)
+
     def expected_spend(self, X=None) -> pd.Series:
         """Each customer's expected spend per purchase given their history:
         the population mean shrunk towards their own repeat-purchase mean.
-        Customers without repeat purchases get the population mean."""
+        Customers without repeat purchases (or with a mean <= 0) get the
+        population mean."""
         X = self._X(X, "expected_spend")
         p, q, gam = self.params_.to_numpy()
-        x = X["frequency"].to_numpy(np.float64)
-        m = np.where(x > 0, X["monetary_value"].to_numpy(np.float64), 0.0)
+        x, m = self._repeat(X)
         v = (gam + m * x) * p / (p * x + q - 1)
         return pd.Series(v, index=X.index, name="expected_spend")
 
@@ -620,8 +629,7 @@ class GammaGamma(_Model):
         scale of their spend): ``shape = q + p x``, ``rate = gamma + x m``."""
         X = self._X(X, "posterior")
         p, q, gam = self.params_.to_numpy()
-        x = X["frequency"].to_numpy(np.float64)
-        m = np.where(x > 0, X["monetary_value"].to_numpy(np.float64), 0.0)
+        x, m = self._repeat(X)
         return pd.DataFrame({"shape": q + p * x, "rate": gam + m * x}, index=X.index)
 
     def independence(self, X=None) -> float:

@@ -14,6 +14,7 @@ from .._validation import NONE, Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
 
 _FREQS = ("D", "W", "M")
+_PERIODS = ("W", "M", "Q")
 _UNIT_DAYS = {"D": 1.0, "W": 7.0}
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -117,7 +118,56 @@ def _periods(times: np.ndarray, freq: str) -> np.ndarray:
     if freq == "W":
         return (days + 3) // 7  # 1970-01-01 was a Thursday; weeks start on Monday
     m = times.astype("datetime64[M]").astype(np.int64)
-    return m
+    return m // 3 if freq == "Q" else m
+
+
+def period_label(ordinal, freq: str) -> pd.Period:
+    """The pandas Period of an ordinal of :func:`_periods`."""
+    if freq == "D":
+        return pd.Period(np.datetime64(int(ordinal), "D"), "D")
+    if freq == "W":
+        return pd.Period(np.datetime64(int(ordinal) * 7 - 3, "D"), "W")
+    if freq == "Q":
+        return pd.Period(np.datetime64(int(ordinal) * 3, "M"), "Q")
+    return pd.Period(np.datetime64(int(ordinal), "M"), "M")
+
+
+def last_complete_period(end: pd.Timestamp, freq: str) -> int:
+    """Ordinal of the last period that ends on or before ``end``'s day."""
+    e = np.array([end.normalize().to_datetime64()], dtype="datetime64[ns]")
+    nxt = e + np.timedelta64(1, "D")
+    a, b = _periods(e, freq)[0], _periods(nxt, freq)[0]
+    return int(a if b > a else a - 1)
+
+
+@dataclass
+class PeriodTable:
+    """Per customer and period with a purchase: purchase days, revenue, cost."""
+
+    customer: np.ndarray
+    period: np.ndarray
+    purchases: np.ndarray
+    revenue: np.ndarray | None
+    cost: np.ndarray | None
+
+
+def period_table(p: Purchases, freq: str, last: int | None = None) -> PeriodTable:
+    """Aggregate purchases by customer and period (up to ordinal ``last``);
+    a customer's purchases on one day count as one purchase."""
+    per = _periods(p.time, freq)
+    keep = np.ones(len(per), dtype=bool) if last is None else per <= last
+    day = p.time[keep].astype("datetime64[D]").astype(np.int64)
+    c, per = p.customer[keep].astype(np.int64), per[keep]
+    # distinct (customer, day) first, so that same-day baskets are one purchase
+    dkey = np.unique(np.column_stack([c, per, day]), axis=0)
+    key = np.column_stack([c, per])
+    uk, inv = np.unique(key, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    _, dinv = np.unique(dkey[:, :2], axis=0, return_inverse=True)
+    n = np.bincount(dinv.ravel(), minlength=len(uk))
+    rev = None if p.revenue is None else np.bincount(inv, weights=p.revenue[keep], minlength=len(uk))
+    cost = None if p.cost is None else np.bincount(inv, weights=p.cost[keep], minlength=len(uk))
+    return PeriodTable(uk[:, 0], uk[:, 1], n, rev, cost)
 
 
 def _period_start_days(ordinal: np.ndarray, freq: str) -> np.ndarray:
