@@ -4,10 +4,13 @@
   :func:`monetary_deciles`, :func:`purchase_deciles`, :func:`pareto_curve`,
   :func:`revenue_share`;
 """
+from ._backtest import Backtest, calibration_holdout
 from ._forecast import StateTransitionForecast
 from ._models import BetaGeo, ConvergenceWarning, GammaGamma, NBD, ParetoNBD
+from ._margin import CLASS_THRESHOLDS, class_table, customer_classes, margin_forecast, margin_history
 from ._summary import (RFM_SEGMENTS, monetary_deciles, pareto_curve, purchase_deciles, revenue_share,
                        rfm, summary)
 
-__all__ = ["BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
+__all__ = ["Backtest", "CLASS_THRESHOLDS", "calibration_holdout", "class_table", "customer_classes",
+           "margin_forecast", "margin_history", "BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
            "rfm", "summary"]

@@ -435,7 +435,9 @@ def monetary_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None,
     check(owner, "n", n, Interval("int", 2, None, "left"))
     table, _ = _spend(tm, owner, observation_end, margin_rate)
     N = len(table)
-    group = (np.arange(N) * n) // max(N, 1) + 1
+    size, extra = divmod(N, n)
+    sizes = np.full(n, size) + (np.arange(n) < extra)
+    group = np.repeat(np.arange(1, n + 1), sizes)
     g = table.assign(decile=group).groupby("decile", sort=True)
     out = pd.DataFrame({"customers": g.size(), "revenue": g["revenue"].sum(),
                         "mean_spend": g["revenue"].mean(), "min_spend": g["revenue"].min(),
