@@ -173,7 +173,7 @@ class _Model:
                 ll, g = self._loglik(params, data, False), None
             f = -(counts @ ll) / n + pen * (params @ params)
             if not np.isfinite(f):
-                return 1e300, np.zeros_like(theta)
+                return (1e300, np.zeros_like(theta)) if analytic else 1e300
             if g is None:
                 return f
             grad = -(counts @ g) / n * params + 2 * pen * params * params
@@ -186,7 +186,9 @@ class _Model:
                                              "gtol": 1e-9})
         params = np.exp(res.x)
         self.params_ = pd.Series(params, index=list(self._names), name="coef")
-        self.converged_ = bool(res.success) and bool(np.isfinite(res.fun))
+        # a parameter running off to 0 or infinity is a boundary, not an optimum
+        self.converged_ = bool(res.success) and bool(np.isfinite(res.fun)) \
+            and bool((np.abs(res.x) < math.log(1e8)).all())
         self.n_iter_ = int(res.nit)
         self.n_customers_ = int(round(n))
         with np.errstate(all="ignore"):
@@ -299,7 +301,16 @@ class _Model:
 # ------------------------------------------------------------------ purchases
 class _PurchaseModel(_Model):
     def _data(self, X, owner):
-        return list(_rfT(X, owner))
+        x, tx, T = _rfT(X, owner)
+        if not (x > 0).any():
+            raise InvalidParameterError(
+                f"The 'X' parameter of {owner} must hold some repeat purchases (frequency > 0); "
+                f"all {len(x)} customers bought once, so purchase rates cannot be estimated. "
+                f"Use a longer observation window.")
+        if not (T > 0).any():
+            raise InvalidParameterError(
+                f"The 'X' parameter of {owner} must hold customers observed for some time (T > 0).")
+        return [x, tx, T]
 
     def _start(self, data, w):
         # a scale near the typical age keeps the first steps well inside the domain
@@ -471,8 +482,9 @@ class ParetoNBD(_PurchaseModel):
         d = abs(alpha - beta)
         t1 = np.log(_h2f1(rsx, b2, rsx + 1, d / (big + tx))) - rsx * np.log(big + tx)
         t2 = np.log(_h2f1(rsx, b2, rsx + 1, d / (big + T))) - rsx * np.log(big + T)
-        # t1 >= t2; when tx == T the term vanishes
-        return t1 + np.log1p(-np.exp(np.minimum(t2 - t1, 0.0)))
+        # t1 >= t2; when tx == T the term vanishes (log 0 = -inf, on purpose)
+        with np.errstate(divide="ignore"):
+            return t1 + np.log1p(-np.exp(np.minimum(t2 - t1, 0.0)))
 
     def _loglik(self, params, data, grad):
         r, alpha, s, beta = params

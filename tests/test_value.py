@@ -1,0 +1,527 @@
+"""Customer value: summaries against a loop twin, the models against their
+integrals, simulations, published CDNOW parameters and statsmodels, the
+state-transition chain against a step-by-step walk, margin rules by hand."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import basketmine as bm
+from basketmine import _reference as ref
+from basketmine.value._models import _rfT
+
+from conftest import DATASETS, shared
+
+V = bm.value
+
+
+# ------------------------------------------------------------------ data
+def cdnow_frame(path):
+    return pd.read_csv(path, sep=r"\s+", header=None, names=["master", "id", "date", "cds", "dollars"],
+                       dtype={"date": str})
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return bm.TransactionMatrix.from_purchases(cdnow_frame(DATASETS / "cdnow" / "CDNOW_sample.txt"),
+                                                   "id", "date", "dollars", quantity="cds")
+
+
+@pytest.fixture(scope="module")
+def cdnow_cal(cdnow):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return V.summary(cdnow, observation_end="1997-09-30", unit="W")
+
+
+@pytest.fixture(scope="module")
+def retail():
+    return bm.read_csv(DATASETS / "online_retail" / "online_retail_sample.csv.gz", basket="InvoiceNo",
+                       item="StockCode", customer="CustomerID", time="InvoiceDate", quantity="Quantity",
+                       price="UnitPrice")
+
+
+def random_log(seed, n_cust=40, n_rows=400, days=400, with_cost=False):
+    rng = np.random.default_rng(seed)
+    t0 = pd.Timestamp("2020-01-01")
+    df = pd.DataFrame({
+        "customer": rng.integers(0, n_cust, n_rows),
+        "time": t0 + pd.to_timedelta(rng.integers(0, days * 24, n_rows), "h"),
+        "amount": np.round(rng.gamma(2.0, 20.0, n_rows), 2),
+    })
+    if with_cost:
+        df["cost"] = np.round(df["amount"] * rng.uniform(0.4, 0.9, n_rows), 2)
+    return df
+
+
+def quiet(fn, *a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return fn(*a, **k)
+
+
+# ------------------------------------------------------------------ summary
+@pytest.mark.parametrize("freq,unit", [("D", None), ("D", "W"), ("W", None), ("M", None), ("W", "D")])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_summary_equals_loop_twin(seed, freq, unit):
+    df = random_log(seed)
+    tm = bm.TransactionMatrix.from_purchases(df, "customer", "time", "amount")
+    end = pd.Timestamp("2020-10-15")
+    got = V.summary(tm, observation_end=end, freq=freq, unit=unit)
+    unit_days = {"D": 1.0, "W": 7.0}[unit or freq] if (unit or freq) != "M" else None
+    want = ref.customer_summary(df[["customer", "time", "amount"]].itertuples(index=False), end, freq,
+                                unit_days)
+    assert sorted(want) == list(got.index)
+    w = pd.DataFrame.from_dict(want, orient="index", columns=["frequency", "recency", "T", "monetary_value"])
+    pd.testing.assert_frame_equal(got[w.columns], w.loc[got.index], check_dtype=False, check_names=False,
+                                  check_index_type=False)
+    assert got.attrs["baskets_after_end"] == int((df["time"] >= end + pd.Timedelta(days=1)).sum())
+
+
+def test_summary_on_cdnow_is_consistent(cdnow_cal):
+    s = cdnow_cal
+    assert len(s) == 2357  # the whole cohort bought in the calibration period
+    assert (s["recency"] <= s["T"]).all() and (s["recency"] >= 0).all()
+    assert ((s["frequency"] == 0) == (s["monetary_value"] == 0)).all()
+    # T in weeks from the first purchase to 1997-09-30
+    first = s["first_purchase"].dt.normalize()
+    np.testing.assert_allclose(s["T"], (pd.Timestamp("1997-09-30") - first).dt.days / 7)
+
+
+def test_summary_bad_input(cdnow):
+    with pytest.raises(bm.InvalidParameterError, match="observation_end"):
+        V.summary(cdnow, observation_end="1990-01-01")
+    with pytest.raises(bm.InvalidParameterError, match="'freq'"):
+        V.summary(cdnow, freq="Y")
+    with pytest.raises(bm.InvalidParameterError, match="observation_end"):
+        V.summary(cdnow, observation_end="not a date")
+    tm = bm.TransactionMatrix.from_baskets([["a"], ["b"]])
+    with pytest.raises(bm.InvalidParameterError, match="customers"):
+        V.summary(tm)
+
+
+def test_summary_warns_on_zero_spend_and_missing_customers():
+    df = pd.DataFrame({"c": [1, 1, 2, None], "t": ["2020-01-01", "2020-02-01", "2020-01-05", "2020-01-07"],
+                       "v": [10.0, 0.0, 5.0, 3.0]})
+    tm = bm.TransactionMatrix.from_purchases(df, "c", "t", "v")
+    with pytest.warns(UserWarning) as rec:
+        s = V.summary(tm)
+    text = " ".join(str(r.message) for r in rec)
+    assert "1 baskets have no customer" in text and "<= 0" in text
+    assert s.attrs["baskets_without_customer"] == 1
+
+
+# ------------------------------------------------------------------ RFM, deciles, Pareto
+def test_rfm_scores_and_segments(retail):
+    r = quiet(V.rfm, retail)
+    assert set(r["R"]) == set(range(1, 6))
+    assert r["F"].value_counts().max() - r["F"].value_counts().min() <= 1  # equal-sized bins
+    # a higher score never has a worse raw value
+    for score, raw, better in (("R", "recency", -1), ("F", "frequency", 1), ("M", "monetary", 1)):
+        g = r.groupby(score)[raw]
+        assert (np.diff(g.min().to_numpy() * better) >= 0).all() or (np.diff(g.max().to_numpy() * better) >= 0).all()
+    assert (r["rfm_score"] == r["R"] + r["F"] + r["M"]).all()
+    assert r.loc[(r.R == 5) & (r.F >= 4), "segment"].eq("champions").all()
+    assert r.loc[(r.R <= 2) & (r.F <= 2), "segment"].eq("hibernating").all()
+
+
+def test_deciles_and_pareto_against_sorting(retail):
+    spend = quiet(V.summary, retail)["total_spend"].sort_values(ascending=False)
+    d = quiet(V.monetary_deciles, retail)
+    assert d["customers"].sum() == len(spend)
+    assert d["customers"].max() - d["customers"].min() <= 1
+    np.testing.assert_allclose(d["revenue"].sum(), spend.sum())
+    np.testing.assert_allclose(d["revenue"].iloc[0], spend.iloc[:d["customers"].iloc[0]].sum())
+    assert np.isclose(d["cumulative_revenue_share"].iloc[-1], 1.0)
+    k = len(spend) // 5
+    share = quiet(V.revenue_share, retail, k / len(spend))
+    np.testing.assert_allclose(share, spend.iloc[:k].sum() / spend.sum())
+    p = quiet(V.purchase_deciles, retail)
+    assert p["customers"].sum() == len(spend)
+    np.testing.assert_allclose(p["revenue"].sum(), spend.sum())
+    # twin: lay the spends end to end, top first; each customer's midpoint names its tenth
+    counts = np.zeros(10, dtype=int)
+    run = 0.0
+    for v in spend:
+        counts[min(int((run + v / 2) / spend.sum() * 10), 9)] += 1
+        run += v
+    np.testing.assert_array_equal(p["customers"], counts)
+    c = quiet(V.pareto_curve, retail)
+    assert 0 < c.attrs["gini"] < 1 and (np.diff(c["revenue_share"]) >= 0).all()
+
+
+def test_profit_deciles_with_costs():
+    df = random_log(3, with_cost=True)
+    tm = bm.TransactionMatrix.from_purchases(df, "customer", "time", "amount", cost="cost")
+    d = V.monetary_deciles(tm)
+    np.testing.assert_allclose(d["profit"].sum(), (df["amount"] - df["cost"]).sum())
+    with pytest.raises(bm.InvalidParameterError, match="'top'"):
+        V.revenue_share(tm, 1.5)
+
+
+# ------------------------------------------------------------------ model likelihoods
+def random_rfT(rng, n=12, scale=40.0):
+    x = rng.integers(0, 8, n).astype(float)
+    T = rng.uniform(1, scale, n)
+    tx = np.where(x > 0, T * rng.uniform(0.05, 1.0, n), 0.0)
+    tx[0], x[0] = T[0], max(x[0], 1)  # a purchase right at the end
+    return x, tx, T
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_closed_forms_equal_integration_twins(seed):
+    rng = np.random.default_rng(seed)
+    x, tx, T = random_rfT(rng)
+    t = float(rng.uniform(1, 30))
+    bg = np.array([rng.uniform(0.2, 2), rng.uniform(1, 20), rng.uniform(0.3, 3), rng.uniform(1.5, 5)])
+    L, PA, E = ref.bgnbd_by_integration(bg, x, tx, T, t)
+    m = V.BetaGeo()
+    np.testing.assert_allclose(np.exp(m._ll_only(bg, [x, tx, T])), L, rtol=1e-8)
+    np.testing.assert_allclose(m._alive(bg, x, tx, T), PA, rtol=1e-8)
+    np.testing.assert_allclose(m._conditional(bg, x, tx, T, t), E, rtol=1e-7)
+    # both branches of the Pareto/NBD likelihood: alpha >= beta and alpha < beta
+    for pn in (np.array([0.6, 10.0, 0.7, 4.0]), np.array([rng.uniform(0.2, 2), 5.0, rng.uniform(1.2, 3), 15.0])):
+        L, PA, E = ref.pareto_nbd_by_integration(pn, x, tx, T, t)
+        m = V.ParetoNBD()
+        np.testing.assert_allclose(np.exp(m._ll_only(pn, [x, tx, T])), L, rtol=1e-8)
+        np.testing.assert_allclose(m._alive(pn, x, tx, T), PA, rtol=1e-8)
+        np.testing.assert_allclose(m._conditional(pn, x, tx, T, t), E, rtol=1e-7)
+    gg = np.array([rng.uniform(1, 8), rng.uniform(2, 5), rng.uniform(5, 30)])
+    xs, ms = np.arange(1.0, 7.0), rng.uniform(5, 80, 6)
+    np.testing.assert_allclose(np.exp(V.GammaGamma()._loglik(gg, [xs, ms], False)),
+                               ref.gamma_gamma_by_integration(gg, xs, ms), rtol=1e-8)
+
+
+@pytest.mark.parametrize("model,params", [
+    (V.BetaGeo(), [0.4, 6.0, 0.9, 2.5]), (V.NBD(), [0.4, 6.0]), (V.GammaGamma(), [5.0, 3.0, 12.0])])
+def test_analytic_gradients_equal_finite_differences(model, params):
+    rng = np.random.default_rng(5)
+    if isinstance(model, V.GammaGamma):
+        data = [np.arange(1.0, 9.0), rng.uniform(5, 50, 8)]
+    else:
+        data = list(random_rfT(rng))
+    params = np.asarray(params, dtype=float)
+    _, g = model._loglik(params, data, True)
+    for j in range(len(params)):
+        h = 1e-6 * params[j]
+        up, dn = params.copy(), params.copy()
+        up[j] += h
+        dn[j] -= h
+        num = (model._ll_only(up, data) - model._ll_only(dn, data)) / (2 * h)
+        np.testing.assert_allclose(g[:, j], num, rtol=1e-5, atol=1e-7)
+
+
+def simulate_bgnbd(rng, n, r, alpha, a, b, T):
+    lam = rng.gamma(r, 1 / alpha, n)
+    p = rng.beta(a, b, n)
+    rows = []
+    for i in range(n):
+        t, x, tx = 0.0, 0, 0.0
+        while True:
+            t += rng.exponential(1 / lam[i])
+            if t > T:
+                break
+            x, tx = x + 1, t
+            if rng.random() < p[i]:
+                break
+        rows.append((x, tx, T))
+    return pd.DataFrame(rows, columns=["frequency", "recency", "T"])
+
+
+def test_betageo_recovers_simulated_parameters():
+    rng = np.random.default_rng(2005)
+    true = {"r": 0.8, "alpha": 5.0, "a": 1.2, "b": 3.0}
+    X = simulate_bgnbd(rng, 6000, T=40.0, **true)
+    m = V.BetaGeo().fit(X)
+    assert m.converged_
+    z = (m.params_ - pd.Series(true)) / m.bse_
+    assert (z.abs() < 4).all(), z
+
+
+def test_nbd_equals_statsmodels_negative_binomial(cdnow_cal):
+    sm = pytest.importorskip("statsmodels.api")
+    X = cdnow_cal
+    m = V.NBD().fit(X)
+    y = X["frequency"].to_numpy()
+    res = sm.NegativeBinomial(y, np.ones((len(y), 1)), exposure=X["T"].to_numpy()).fit(disp=0)
+    const, alpha_nb2 = res.params
+    r = 1 / alpha_nb2
+    np.testing.assert_allclose(m.params_["r"], r, rtol=1e-4)
+    np.testing.assert_allclose(m.params_["alpha"], r / np.exp(const), rtol=1e-4)
+
+
+# ------------------------------------------------------------------ published CDNOW values
+# Fader, Hardie and Lee (2005), "Counting your customers the easy way" (NBD, Pareto/NBD,
+# BG/NBD on the 2,357-customer CDNOW sample, 39-week calibration) and Fader and Hardie's
+# Gamma-Gamma note on the same data; as printed, to their printed precision.
+PUBLISHED = {
+    "NBD": ({"r": 0.385, "alpha": 12.072}, -9763.7),
+    "ParetoNBD": ({"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}, -9595.0),
+    "BetaGeo": ({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, -9582.4),
+    "GammaGamma": ({"p": 6.25, "q": 3.74, "gamma": 15.44}, None),
+}
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED))
+def test_published_cdnow_parameters(cdnow_cal, name):
+    params, ll = PUBLISHED[name]
+    m = getattr(V, name)().fit(cdnow_cal)
+    assert m.converged_
+    for k, v in params.items():
+        # to the printed precision, or 1e-3 relative where the likelihood is flat (Pareto/NBD beta)
+        half_digit = 0.5 * 10.0 ** -len(str(v).split(".")[1])
+        assert abs(m.params_[k] - v) <= max(half_digit, 1e-3 * v), (k, m.params_[k])
+    if ll is not None:
+        assert round(m.loglik_, 1) == pytest.approx(ll)
+    s = m.summary()
+    assert list(s.columns) == ["coef", "std_err", "lower_95", "upper_95"]
+    assert (s["std_err"] > 0).all() and (s["lower_95"] < s["coef"]).all()
+
+
+def test_predictions_and_clv(cdnow_cal):
+    bg = V.BetaGeo().fit(cdnow_cal)
+    gg = V.GammaGamma().fit(cdnow_cal)
+    e10 = bg.expected_purchases(10)
+    e70d = bg.expected_purchases("70D")  # 70 days = 10 weeks
+    np.testing.assert_allclose(e10, e70d)
+    pa = bg.probability_alive()
+    assert ((pa > 0) & (pa <= 1)).all() and (pa[cdnow_cal.frequency == 0] == 1).all()
+    pp = bg.probability_of_purchase(10)
+    assert (pp <= pa + 1e-12).all()
+    spend = gg.expected_spend(cdnow_cal)
+    pop = gg.params_["p"] * gg.params_["gamma"] / (gg.params_["q"] - 1)
+    np.testing.assert_allclose(spend[cdnow_cal.frequency == 0], pop)
+    clv = gg.clv(bg, cdnow_cal, periods=12, period="30D", discount_rate=0.01)
+    undiscounted = gg.clv(bg, cdnow_cal, periods=12, period="30D", discount_rate=0.0)
+    np.testing.assert_allclose(undiscounted, bg.expected_purchases("360D", cdnow_cal) * spend, rtol=1e-9)
+    assert (clv <= undiscounted + 1e-9).all()
+    assert np.isclose(bg.expected_purchases_new(0.0), 0.0)
+
+
+def test_model_bad_input(cdnow_cal):
+    X = cdnow_cal.copy()
+    with pytest.raises(bm.InvalidParameterError, match="recency"):
+        V.BetaGeo().fit(X.assign(recency=X["T"] + 1))
+    with pytest.raises(bm.InvalidParameterError, match="repeat purchases"):
+        V.BetaGeo().fit(X.assign(frequency=0, recency=0.0))
+    with pytest.raises(bm.InvalidParameterError, match="monetary_value > 0"):
+        V.GammaGamma().fit(X.assign(monetary_value=np.where(X.frequency > 0, -1.0, 0.0)))
+    with pytest.raises(bm.InvalidParameterError, match="columns"):
+        V.BetaGeo().fit(X.drop(columns="T"))
+    with pytest.raises(bm.InvalidParameterError, match="fitted"):
+        V.BetaGeo().expected_purchases(5)
+    with pytest.raises(bm.InvalidParameterError, match="'t'"):
+        V.BetaGeo().fit(X).expected_purchases("soon")
+    with pytest.raises(bm.InvalidParameterError, match="penalizer"):
+        V.BetaGeo(penalizer=-1).fit(X)
+
+
+def test_degenerate_fit_warns_instead_of_silent_nan():
+    X = pd.DataFrame({"frequency": [1] + [0] * 49, "recency": [3.0] + [0.0] * 49,
+                      "T": np.linspace(5, 40, 50)})
+    with pytest.warns(V.ConvergenceWarning):
+        V.BetaGeo().fit(X)
+
+
+def lifetimes_python():
+    """The python of a pandas<3 venv with lifetimes, when one is built."""
+    import os
+    from pathlib import Path
+    root = Path(os.environ.get("BASKETMINE_LIFETIMES_VENV", Path.home() / ".cache/basketmine/lifetimes-venv"))
+    py = root / "bin" / "python"
+    if not py.exists():
+        pytest.skip(f"lifetimes cross-check needs its own pandas<3 venv at {root}; "
+                    f"build it with: python benchmarks/lifetimes_env.py")
+    return py
+
+
+def test_equal_to_lifetimes_on_cdnow(tmp_path, cdnow_cal):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    py = lifetimes_python()
+    raw = cdnow_frame(DATASETS / "cdnow" / "CDNOW_sample.txt")
+    csv = tmp_path / "cdnow.csv"
+    pd.DataFrame({"customer": raw["id"], "date": pd.to_datetime(raw["date"]),
+                  "value": raw["dollars"]}).to_csv(csv, index=False)
+    out = tmp_path / "out.json"
+    worker = Path(__file__).resolve().parents[1] / "benchmarks" / "lifetimes_worker.py"
+    subprocess.run([str(py), str(worker), str(csv), str(out), "--customer", "customer", "--time", "date",
+                    "--value", "value", "--observation-end", "1997-09-30", "--freq", "D",
+                    "--freq-multiplier", "7", "--repeat", "1"], check=True, capture_output=True)
+    got = json.loads(out.read_text())
+    lt = pd.DataFrame.from_dict(got["summary"], orient="index")
+    lt.index = lt.index.astype(int)
+    mine = cdnow_cal.loc[lt.index]
+    for col in ("frequency", "recency", "T", "monetary_value"):
+        np.testing.assert_allclose(mine[col], lt[col], rtol=1e-9, atol=1e-9)
+    for name, cls in (("BetaGeoFitter", V.BetaGeo), ("ParetoNBDFitter", V.ParetoNBD),
+                      ("GammaGammaFitter", V.GammaGamma)):
+        theirs = got["models"][name]["params"]
+        m = cls().fit(cdnow_cal)
+        keymap = {"v": "gamma"}
+        for k, v in theirs.items():
+            assert m.params_[keymap.get(k, k)] == pytest.approx(v, rel=1e-3), (name, k)
+
+
+# ------------------------------------------------------------------ state transitions
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_transition_counts_equal_walk_twin(seed):
+    df = random_log(seed, n_cust=30, n_rows=300, days=700)
+    tm = bm.TransactionMatrix.from_purchases(df, "customer", "time", "amount")
+    end = pd.Timestamp("2021-10-31")
+    st = V.StateTransitionForecast(period="M", recency_bands=4, monetary_bands=3, monetary="empirical",
+                                   observation_end=end).fit(tm)
+    d = df[df["time"] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")].copy()
+    d["per"] = d["time"].dt.to_period("M").map(lambda p: p.ordinal)
+    d["day"] = d["time"].dt.normalize()
+    hist = {}
+    for (c, per), g in d.groupby(["customer", "per"]):
+        hist.setdefault(c, {})[per] = (g["day"].nunique(), g["amount"].sum())
+    last = pd.Period(end, "M").ordinal
+    counts, current = ref.state_transitions(hist, last, 4, st.frequency_edges_, st.monetary_edges_)
+    got = st.transition_counts_
+    want = pd.DataFrame(0, index=got.index, columns=got.columns)
+    for (s1, s2), n in counts.items():
+        want.loc[s1, s2] = n
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    cur = {c: tuple(v) for c, v in st.current_state_.iterrows()}
+    assert cur == current
+    # the empirical forecast equals pushing each customer's state through the chain
+    P = {s: {s2: q for s2, q in row.items() if q} for s, row in st.transition_matrix_.iterrows()}
+    F = len(st.frequency_edges_)
+    reward = (lambda s: st.band_purchases_.iloc[s[1]] if s[0] == 0 else 0.0)
+    fc = st.forecast(3)
+    for c in list(cur)[:8]:
+        want_c = ref.chain_forecast(P, cur[c], 3, reward)
+        np.testing.assert_allclose(fc.loc[c, "expected_purchases"].to_numpy(), want_c, rtol=1e-10)
+    assert F == 3
+
+
+def test_state_forecast_gamma_gamma(retail):
+    st = quiet(V.StateTransitionForecast(period="M").fit, retail)
+    P = st.transition_matrix_.to_numpy()
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    probs = st.state_probabilities(3)
+    np.testing.assert_allclose(probs.sum(axis=2), 1.0)
+    bands = st.band_probabilities(2)
+    for prefix in ("r=", "f=", "m="):
+        np.testing.assert_allclose(bands.filter(like=prefix).sum(axis=1), 1.0)
+    G = st._monetary_probs(st.band_purchases_.to_numpy())
+    np.testing.assert_allclose(G.sum(axis=2), 1.0)
+    fc = st.forecast()
+    assert (fc["probability_active"].between(0, 1)).all() and (fc["expected_value"] >= 0).all()
+    # a customer's expected value is their expected purchases x Gamma-Gamma spend
+    spend = st.gamma_gamma_.expected_spend(st._gg_X)
+    c = fc.index.get_level_values(0)[0]
+    np.testing.assert_allclose(fc.loc[c, "expected_value"], fc.loc[c, "expected_purchases"] * spend[c])
+    with pytest.raises(bm.InvalidParameterError, match="frequency_edges"):
+        V.StateTransitionForecast(frequency_edges=(2, 1)).fit(retail)
+
+
+# ------------------------------------------------------------------ margin and classes
+def test_margin_rules_by_hand():
+    # two customers, monthly; costs on the log and marketing expenses
+    df = pd.DataFrame({
+        "c": ["a", "a", "a", "b", "b"],
+        "t": ["2021-01-10", "2021-02-10", "2021-03-10", "2021-01-05", "2021-04-20"],
+        "v": [100.0, 200.0, 100.0, 50.0, 80.0],
+        "cost": [60.0, 100.0, 70.0, 20.0, 40.0]})
+    tm = bm.TransactionMatrix.from_purchases(df, "c", "t", "v", cost="cost")
+    ex = pd.DataFrame({"customer": ["a", "a", "b"], "time": ["2021-01-15", "2021-03-01", "2021-04-01"],
+                       "expense": [10.0, 4.0, 8.0]})
+    h = V.margin_history(tm, "M", expenses=ex)
+    assert h.loc[("a", pd.Period("2021-03", "M")), "margin"] == 100 - 70 - 4
+    fc = V.margin_forecast(tm, "M", periods=2, expenses=ex, observation_end="2021-06-30",
+                           expected_revenue=pd.Series({"a": 100.0, "b": 5.0}))
+    # firm-wide gross margin rate per month Jan..Jun: Jan (150-80)/150, Feb 0.5, Mar 0.3, Apr 0.5, May, Jun none
+    firm = np.array([70 / 150, 0.5, 0.3, 0.5, np.nan, np.nan])
+    # a: last active March (rate 0.3), idle April..June = 3 periods; slope over March..June
+    y = firm[2:]
+    ok = ~np.isnan(y)
+    slope = np.polyfit(np.arange(4)[ok], y[ok], 1)[0]
+    rate_a = 0.3 + slope * 3 / 2
+    a1 = fc.loc[("a", 1)]
+    assert a1["margin_rate"] == pytest.approx(rate_a)
+    # expense: ratio 14/400 of 100 = 3.5, floored at the smallest past expense 4 (revenue 100 >= 4)
+    assert a1["expected_expense"] == pytest.approx(4.0)
+    assert a1["value"] == pytest.approx(100 * rate_a - 4.0)
+    # b: revenue 5 is below b's smallest expense 8, so no floor: 5 * 8/130
+    b1 = fc.loc[("b", 1)]
+    assert b1["expected_expense"] == pytest.approx(5 * 8 / 130)
+    # b: last active April (rate 0.5); no firm-wide rate after April, so no slope to adjust by
+    assert b1["margin_rate"] == pytest.approx(0.5)
+    # overrides: bulk and per customer
+    o = V.margin_forecast(tm, "M", periods=2, expenses=ex, observation_end="2021-06-30",
+                          expected_revenue=pd.Series({"a": 100.0, "b": 5.0}),
+                          overrides=pd.DataFrame({"margin_rate": [0.9, np.nan]}, index=["a", "b"]))
+    assert o.loc[("a", 2), "margin_rate"] == 0.9 and o.loc[("b", 2), "margin_rate"] == b1["margin_rate"]
+    o2 = V.margin_forecast(tm, "M", periods=1, expenses=ex, observation_end="2021-06-30",
+                           expected_revenue=pd.Series({"a": 100.0, "b": 5.0}), overrides={"expected_expense": 0})
+    assert (o2["expected_expense"] == 0).all()
+    with pytest.raises(bm.InvalidParameterError, match="overrides"):
+        V.margin_forecast(tm, "M", overrides={"colour": 1}, expected_revenue=pd.Series({"a": 1.0, "b": 1.0}))
+
+
+def test_margin_needs_costs(retail):
+    with pytest.raises(bm.InvalidParameterError, match="margin_rate"):
+        V.margin_history(retail)
+    h = quiet(V.margin_history, retail, margin_rate=0.25)
+    np.testing.assert_allclose(h["margin"].sum(), 0.25 * h["revenue"].sum())
+
+
+def test_customer_classes(retail):
+    cl = quiet(V.customer_classes, retail)
+    assert set(cl["customer_class"].astype(str)) <= {"loyal", "potential", "marginal", "lost"}
+    lost = cl["recency_days"] > 180
+    assert (cl.loc[lost, "customer_class"] == "lost").all()
+    assert (cl.loc[~lost, "customer_class"] != "lost").all()
+    assert (cl.loc[cl.customer_class == "marginal", "value_tier"] == "low").all()
+    tiers = cl["value_tier"].value_counts()
+    assert tiers["high"] == round(0.2 * len(cl))
+    assert cl.loc[cl.value_tier == "high", "value"].min() >= cl.loc[cl.value_tier != "high", "value"].max()
+    t = V.class_table(cl)
+    assert t["customers"].sum() == len(cl) and np.isclose(t["value_share"].sum(), 1.0)
+    tighter = quiet(V.customer_classes, retail, thresholds={"lost_after": "60D"})
+    assert (tighter["customer_class"] == "lost").sum() > (cl["customer_class"] == "lost").sum()
+    with pytest.raises(bm.InvalidParameterError, match="thresholds"):
+        V.customer_classes(retail, thresholds={"colour": 1})
+
+
+# ------------------------------------------------------------------ backtest
+def test_calibration_holdout_counts(cdnow):
+    bt = quiet(V.calibration_holdout, cdnow, "1997-09-30", "1998-06-30", unit="W")
+    raw = cdnow_frame(DATASETS / "cdnow" / "CDNOW_sample.txt")
+    d = pd.to_datetime(raw["date"])
+    per_day = raw.assign(d=d).drop_duplicates(["id", "d"])
+    hold = per_day[(per_day.d > "1997-09-30") & (per_day.d <= "1998-06-30")].groupby("id").size()
+    np.testing.assert_array_equal(bt.customers["frequency_holdout"], hold.reindex(bt.customers.index).fillna(0))
+    assert bt.metrics["actual"] == hold.sum()
+    assert bt.metrics["holdout_length"] == pytest.approx(273 / 7)
+    assert bt.tracking["actual"].is_monotonic_increasing
+    assert bt.by_frequency["customers"].sum() == len(bt.customers)
+    with pytest.raises(bm.InvalidParameterError, match="calibration_end"):
+        V.calibration_holdout(cdnow, "1999-01-01")
+
+
+# ------------------------------------------------------------------ full data
+def test_summary_on_full_online_retail_matches_twin():
+    path = shared("online_retail", "online_retail.csv.gz")
+    tm = quiet(bm.read_csv, path, basket="InvoiceNo", item="StockCode", customer="CustomerID",
+               time="InvoiceDate", quantity="Quantity", price="UnitPrice")
+    s = quiet(V.summary, tm, observation_end="2011-12-09")
+    df = tm.to_frame()
+    df = df[df["customer"].notna()]
+    basket_val = (df["quantity"] * df["price"]).groupby([df["customer"], df["basket"]]).sum()
+    bt = df.groupby(["customer", "basket"])["time"].first()
+    rows = zip(bt.index.get_level_values(0), bt.to_list(), basket_val.loc[bt.index].to_list())
+    want = ref.customer_summary(rows, pd.Timestamp("2011-12-09"), "D", 1.0)
+    w = pd.DataFrame.from_dict(want, orient="index", columns=["frequency", "recency", "T", "monetary_value"])
+    pd.testing.assert_frame_equal(s[w.columns], w.loc[s.index], check_dtype=False, check_names=False,
+                                  check_index_type=False)
+    bg = V.BetaGeo().fit(s)
+    assert bg.converged_ and (bg.bse_ > 0).all()
