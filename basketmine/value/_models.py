@@ -36,7 +36,9 @@ class ConvergenceWarning(UserWarning):
     """A maximum-likelihood fit stopped before it converged."""
 
 
-_Z95 = 1.959963984540054
+#: Bounds of the log-parameters during the search: every parameter stays in [1e-6, 1e8].
+_LOG_BOUNDS = (math.log(1e-6), math.log(1e8))
+_BOUNDS_TEXT = "1e-06 .. 1e+08"
 
 
 def _unit_days(attrs: dict) -> float | None:
@@ -106,9 +108,43 @@ def _duration(value, unit_days, owner: str, name: str) -> float:
 
 def _compress(cols):
     """Distinct rows of the given columns and how many times each occurs."""
-    a = np.column_stack(cols)
-    uniq, inv, counts = np.unique(a, axis=0, return_inverse=True, return_counts=True)
-    return [uniq[:, j] for j in range(uniq.shape[1])], counts.astype(np.float64), inv.ravel()
+    order = np.lexsort(cols[::-1])
+    srt = [c[order] for c in cols]
+    new = np.ones(len(order), dtype=bool)
+    if len(order):
+        new[1:] = np.any([np.diff(c) != 0 for c in srt], axis=0)
+    starts = np.flatnonzero(new)
+    inv = np.empty(len(order), dtype=np.int64)
+    inv[order] = np.cumsum(new) - 1
+    counts = np.diff(np.append(starts, len(order))).astype(np.float64)
+    return _Cols(c[starts] for c in srt), counts, inv
+
+
+class _Cols(list):
+    """The likelihood's data columns, with per-column distinct values cached:
+    special functions are evaluated once per distinct value, not per row."""
+
+    def distinct(self, *js):
+        key = ("d",) + js
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cols = [self[j] for j in js]
+            if len(cols) == 1:
+                u, inv = np.unique(cols[0], return_inverse=True)
+                cache[key] = ([u], inv.ravel())
+            else:
+                us, _, inv = _compress(cols)
+                cache[key] = (list(us), inv)
+        return cache[key]
+
+    def per(self, f, *js):
+        """``f(*columns)`` evaluated on the distinct values of ``columns``."""
+        us, inv = self.distinct(*js)
+        return f(*us)[inv]
+
+
+def _cols(data) -> _Cols:
+    return data if isinstance(data, _Cols) else _Cols(np.asarray(c, dtype=np.float64) for c in data)
 
 
 class _Model:
@@ -156,10 +192,10 @@ class _Model:
                 f"The 'weights' parameter of {owner} must hold one finite weight >= 0 per row of X.")
         if len(X) == 0 or w.sum() == 0:
             raise InvalidParameterError(f"The 'X' parameter of {owner} holds no customers to fit.")
-        data, counts, _ = _compress(cols)
+        data, counts, _ = _compress([np.asarray(c, dtype=np.float64) for c in cols])
         if weights is not None:
             # rows may carry their own weights: sum them per distinct row
-            _, _, inv = _compress(cols)
+            _, _, inv = _compress([np.asarray(c, dtype=np.float64) for c in cols])
             counts = np.bincount(inv, weights=w, minlength=len(counts))
         n = counts.sum()
         pen = float(self.penalizer)
@@ -181,14 +217,15 @@ class _Model:
 
         theta0 = np.log(self._start(data, counts))
         with np.errstate(all="ignore"):
-            res = optimize.minimize(objective, theta0, jac=analytic, method="L-BFGS-B",
+            res = optimize.minimize(objective, np.clip(theta0, *_LOG_BOUNDS), jac=analytic,
+                                    method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(theta0),
                                     options={"maxiter": self.max_iter, "ftol": self.tol,
                                              "gtol": 1e-9})
         params = np.exp(res.x)
         self.params_ = pd.Series(params, index=list(self._names), name="coef")
-        # a parameter running off to 0 or infinity is a boundary, not an optimum
-        self.converged_ = bool(res.success) and bool(np.isfinite(res.fun)) \
-            and bool((np.abs(res.x) < math.log(1e8)).all())
+        # a parameter running off to 0 or infinity stops at a bound: not an optimum
+        at_bound = (res.x <= _LOG_BOUNDS[0] + 1e-6) | (res.x >= _LOG_BOUNDS[1] - 1e-6)
+        self.converged_ = bool(res.success) and bool(np.isfinite(res.fun)) and not at_bound.any()
         self.n_iter_ = int(res.nit)
         self.n_customers_ = int(round(n))
         with np.errstate(all="ignore"):
@@ -196,19 +233,45 @@ class _Model:
         k = len(params)
         self.aic_ = 2 * k - 2 * self.loglik_
         self.bic_ = k * math.log(n) - 2 * self.loglik_
-        cov = self._covariance(params, data, counts)
-        self.cov_params_ = pd.DataFrame(cov, index=self.params_.index, columns=self.params_.index)
-        self.bse_ = pd.Series(np.sqrt(np.diag(cov)), index=self.params_.index, name="std_err")
+        self._fit_data = (params, data, counts)
+        self.__dict__.pop("_cov", None)
         self.unit_days_ = _unit_days(X.attrs)
         self._fit_X = X
-        if not self.converged_:
+        if at_bound.any():
+            edge = {k: float(v) for k, v in self.params_[at_bound].items()}
+            warnings.warn(f"{owner}: {edge} ran to the bound of its range ({_BOUNDS_TEXT}): the "
+                          f"likelihood keeps rising towards 0 or infinity there, so there is no finite "
+                          f"optimum (for dropout parameters: hardly anyone is seen to leave; the NBD "
+                          f"fits as well).", ConvergenceWarning, stacklevel=2)
+        elif not self.converged_:
             warnings.warn(f"{owner} did not converge ({res.message}); parameters "
                           f"{dict(self.params_.round(4))} may not maximise the likelihood.",
                           ConvergenceWarning, stacklevel=2)
-        elif not np.isfinite(self.bse_).all():
-            warnings.warn(f"{owner}: the likelihood is flat in some direction at the optimum; "
-                          f"their standard errors are NaN.", ConvergenceWarning, stacklevel=2)
+        elif (params < 1e-3).any():
+            low = {k: float(v) for k, v in self.params_.items() if v < 1e-3}
+            warnings.warn(f"{owner}: {low} is at the edge of its range; the data barely identify "
+                          f"it (for dropout parameters: hardly anyone is seen to leave).",
+                          ConvergenceWarning, stacklevel=2)
         return self
+
+    @property
+    def cov_params_(self) -> pd.DataFrame:
+        """Covariance of the estimates: the inverse observed information
+        (computed on first use)."""
+        if "_cov" not in self.__dict__:
+            if not hasattr(self, "_fit_data"):
+                raise AttributeError("cov_params_")
+            cov = self._covariance(*self._fit_data)
+            if not np.isfinite(cov).all():
+                warnings.warn(f"{type(self).__name__}: the likelihood is flat in some direction at "
+                              f"the optimum; the standard errors are NaN.", ConvergenceWarning, stacklevel=2)
+            self._cov = pd.DataFrame(cov, index=self.params_.index, columns=self.params_.index)
+        return self._cov
+
+    @property
+    def bse_(self) -> pd.Series:
+        """Standard errors of the estimates."""
+        return pd.Series(np.sqrt(np.diag(self.cov_params_)), index=self.params_.index, name="std_err")
 
     def _ll_only(self, params, data):
         out = self._loglik(params, data, False)
@@ -385,27 +448,28 @@ class BetaGeo(_PurchaseModel):
 
     def _loglik(self, params, data, grad):
         r, alpha, a, b = params
+        data = _cols(data)
         x, tx, T = data
+        gl, dg = special.gammaln, special.digamma
         rep = x > 0
-        lT = np.log(alpha + T)
+        lT = data.per(lambda u: np.log(alpha + u), 2)
         ltx = np.log(alpha + tx)
         bx1 = np.where(rep, b + x - 1, 1.0)
         L3 = -(r + x) * lT
         L4 = np.where(rep, np.log(a) - np.log(bx1) - (r + x) * ltx, -np.inf)
         lse = np.logaddexp(L3, L4)
-        ll = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-              + special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b)
-              - special.gammaln(a + b + x) + lse)
+        ll = data.per(lambda u: gl(r + u) + gl(b + u) - gl(a + b + u), 0) \
+            + (-gl(r) + r * np.log(alpha) + gl(a + b) - gl(b)) + lse
         if not grad:
             return ll
         w3 = np.exp(L3 - lse)
         w4 = np.exp(L4 - lse)
         g = np.empty((len(x), 4))
-        g[:, 0] = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w3 * lT - w4 * ltx
+        g[:, 0] = data.per(lambda u: dg(r + u), 0) - dg(r) + np.log(alpha) - w3 * lT - w4 * ltx
         g[:, 1] = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx))
-        dab = special.digamma(a + b) - special.digamma(a + b + x)
+        dab = dg(a + b) - data.per(lambda u: dg(a + b + u), 0)
         g[:, 2] = dab + w4 / a
-        g[:, 3] = dab + special.digamma(b + x) - special.digamma(b) - w4 / bx1
+        g[:, 3] = dab + data.per(lambda u: dg(b + u), 0) - dg(b) - w4 / bx1
         return ll, g
 
     @staticmethod
@@ -470,28 +534,42 @@ class ParetoNBD(_PurchaseModel):
     _names = ("r", "alpha", "s", "beta")
     _analytic = False
 
+    def _start(self, data, w):
+        # the purchase process alone (NBD) is fast to fit and a good start for r, alpha
+        x, tx, T = data
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nbd = NBD().fit(pd.DataFrame({"frequency": x, "recency": tx, "T": T}), weights=w)
+        r, alpha = nbd.params_
+        return np.array([r, alpha, 1.0, max(float(np.average(T, weights=w)), 1e-3)])
+
     @staticmethod
-    def _log_a0(p, x, tx, T):
+    def _log_a0(p, x, tx, T, data=None):
         """log of the A0 term of the likelihood (Fader and Hardie 2005)."""
         r, alpha, s, beta = p
-        rsx = r + s + x
-        if alpha >= beta:
-            big, b2 = alpha, s + 1
-        else:
-            big, b2 = beta, r + x
+        big = alpha if alpha >= beta else beta
         d = abs(alpha - beta)
-        t1 = np.log(_h2f1(rsx, b2, rsx + 1, d / (big + tx))) - rsx * np.log(big + tx)
-        t2 = np.log(_h2f1(rsx, b2, rsx + 1, d / (big + T))) - rsx * np.log(big + T)
+
+        def term(xx, t):
+            rsx = r + s + xx
+            b2 = s + 1 if alpha >= beta else r + xx
+            return np.log(_h2f1(rsx, b2, rsx + 1, d / (big + t))) - rsx * np.log(big + t)
+
+        data = _cols([x, tx, T]) if data is None else data
+        t1 = data.per(term, 0, 1)
+        t2 = data.per(term, 0, 2)
         # t1 >= t2; when tx == T the term vanishes (log 0 = -inf, on purpose)
         with np.errstate(divide="ignore"):
             return t1 + np.log1p(-np.exp(np.minimum(t2 - t1, 0.0)))
 
     def _loglik(self, params, data, grad):
         r, alpha, s, beta = params
+        data = _cols(data)
         x, tx, T = data
-        head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        head = data.per(lambda u: special.gammaln(r + u), 0) - special.gammaln(r) + r * np.log(alpha) \
+            + s * np.log(beta)
         l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        l2 = np.log(s / (r + s + x)) + self._log_a0(params, x, tx, T)
+        l2 = np.log(s / (r + s + x)) + self._log_a0(params, x, tx, T, data)
         return head + np.logaddexp(l1, l2)
 
     def _alive(self, p, x, tx, T):
@@ -603,15 +681,17 @@ class GammaGamma(_Model):
 
     def _loglik(self, params, data, grad):
         p, q, gam = params
+        data = _cols(data)
         x, m = data
         lgm = np.log(gam + m * x)
-        ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
-              + q * np.log(gam) + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * lgm)
+        lm = np.log(m)
+        ll = (data.per(lambda u: special.gammaln(p * u + q) - special.gammaln(p * u) + p * u * np.log(u), 0)
+              - special.gammaln(q) + q * np.log(gam) + (p * x - 1) * lm - (p * x + q) * lgm)
         if not grad:
             return ll
-        dpxq = special.digamma(p * x + q)
+        dpxq = data.per(lambda u: special.digamma(p * u + q), 0)
         g = np.empty((len(x), 3))
-        g[:, 0] = x * (dpxq - special.digamma(p * x) + np.log(m) + np.log(x) - lgm)
+        g[:, 0] = x * (dpxq + lm - lgm) + data.per(lambda u: u * (np.log(u) - special.digamma(p * u)), 0)
         g[:, 1] = dpxq - special.digamma(q) + np.log(gam) - lgm
         g[:, 2] = q / gam - (p * x + q) / (gam + m * x)
         return ll, g
