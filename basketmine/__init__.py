@@ -4,7 +4,7 @@ Market-basket and sequence mining from a shop's transaction log.  Encode the
 log once as a :class:`TransactionMatrix`, then mine it.
 """
 from ._validation import InvalidParameterError
-from .io import read_baskets, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
+from .io import read_baskets, read_cdnow, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
 from .itemset_array import ItemsetArray, ItemsetDtype, SequenceArray, SequenceDtype
 from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
@@ -29,6 +29,7 @@ __all__ = sorted([
     "follow_ups",
     "frequent_itemsets",
     "read_baskets",
+    "read_cdnow",
     "read_csv",
     "read_fimi",
     "read_parquet",

@@ -12,7 +12,7 @@ from . import _encode
 from ._validation import InvalidParameterError
 from .transactions import CleaningReport, TransactionMatrix
 
-__all__ = ["read_baskets", "read_csv", "read_fimi", "read_parquet", "read_spmf",
+__all__ = ["read_baskets", "read_cdnow", "read_csv", "read_fimi", "read_parquet", "read_spmf",
            "write_fimi", "write_spmf"]
 
 _LINE_COLS = ("customer", "time", "quantity", "price", "cost")
@@ -69,6 +69,47 @@ def read_parquet(path, basket=None, item=None, customer=None, time=None, quantit
     wanted = [c for c in (basket, item, *cols.values()) if c is not None]
     df = pd.read_parquet(path, columns=wanted or None)
     return _lines_frame(df, owner, basket, item, cols, cancellations)
+
+
+def read_cdnow(path) -> TransactionMatrix:
+    """Read the CDNOW purchase log (Fader and Hardie) as a TransactionMatrix
+    of purchase occasions (see :meth:`TransactionMatrix.from_purchases`).
+
+    Reads the distributed text files -- the 1/10 sample (``master_id
+    sample_id YYYYMMDD cds dollars``, customers by sample id) and the master
+    file (``id YYYYMMDD cds dollars``, a header line allowed) -- and a CSV
+    with the columns ``customer_id, date, number_of_cds, dollar_value``.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
+    TransactionMatrix(6919 baskets, 1 items, 6919 lines, 2357 customers, 1997-01-01 .. 1998-06-30)
+    """
+    owner = "read_cdnow"
+    name = os.fspath(path)
+    with _open_text(path, owner) as fh:
+        if name.endswith((".csv", ".csv.gz")):
+            df = pd.read_csv(fh)
+            need = ["customer_id", "date", "number_of_cds", "dollar_value"]
+            if list(df.columns[:4]) != need:
+                raise InvalidParameterError(
+                    f"{owner}: {name!r} must have the columns {', '.join(need)}; it has "
+                    f"{', '.join(map(str, df.columns[:6]))}.")
+            df = df.rename(columns={"customer_id": "id", "number_of_cds": "cds", "dollar_value": "dollars"})
+        else:
+            df = pd.read_csv(fh, sep=r"\s+", header=None, dtype=str, comment=None)
+            df = df[df[0].str[0].str.isdigit()]  # the master copy starts with a header line
+            if df.shape[1] == 5:
+                df = df.drop(columns=0)
+            if df.shape[1] != 4:
+                raise InvalidParameterError(
+                    f"{owner}: {name!r} must hold 4 (master) or 5 (sample) whitespace-separated "
+                    f"columns per line; it has {df.shape[1]}.")
+            df.columns = ["id", "date", "cds", "dollars"]
+            df["id"] = df["id"].astype(int)
+    df["date"] = pd.to_datetime(df["date"].astype(str), format="mixed")
+    return TransactionMatrix.from_purchases(df, "id", "date", "dollars", quantity="cds")
 
 
 def read_baskets(path, sep: str = ",") -> TransactionMatrix:

@@ -49,15 +49,10 @@ import lifetimes_env  # noqa: E402
 import basketmine as bm  # noqa: E402
 
 
-def cdnow(path: Path, sample: bool) -> pd.DataFrame:
-    if sample:
-        raw = pd.read_csv(path, sep=r"\s+", header=None, names=["master", "id", "date", "cds", "dollars"],
-                          dtype={"date": str})
-        return pd.DataFrame({"customer": raw["id"].astype(str), "date": pd.to_datetime(raw["date"]),
-                             "value": raw["dollars"]})
-    raw = pd.read_csv(path)
-    return pd.DataFrame({"customer": raw["customer_id"].astype(str), "date": pd.to_datetime(raw["date"]),
-                         "value": pd.to_numeric(raw["dollar_value"])})
+def cdnow(path: Path) -> pd.DataFrame:
+    tm = bm.read_cdnow(path)
+    return pd.DataFrame({"customer": tm.customer_labels[tm.customer_codes].astype(str), "date": tm.times,
+                         "value": tm.revenue})
 
 
 def retail(path: Path) -> pd.DataFrame:
@@ -70,8 +65,8 @@ def retail(path: Path) -> pd.DataFrame:
 
 
 CASES = {
-    "cdnow_sample": (lambda: cdnow(SHARED / "cdnow" / "CDNOW_sample.txt", True), "1997-09-30", 7),
-    "cdnow_master": (lambda: cdnow(SHARED / "cdnow" / "cdnow_master.csv.gz", False), "1997-09-30", 7),
+    "cdnow_sample": (lambda: cdnow(SHARED / "cdnow" / "CDNOW_sample.txt"), "1997-09-30", 7),
+    "cdnow_master": (lambda: cdnow(SHARED / "cdnow" / "cdnow_master.csv.gz"), "1997-09-30", 7),
     "online_retail": (lambda: retail(SHARED / "online_retail" / "online_retail.csv.gz"), "2011-12-09", 1),
 }
 MODELS = (("BetaGeo", "BetaGeoFitter"), ("ParetoNBD", "ParetoNBDFitter"), ("GammaGamma", "GammaGammaFitter"))

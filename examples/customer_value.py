@@ -20,9 +20,7 @@ warnings.simplefilter("ignore", UserWarning)  # the cleaning notes are in the at
 pd.set_option("display.width", 120)
 
 # -- CDNOW: repeat purchases and spend
-cd = pd.read_csv(DATA / "cdnow" / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                 names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
-tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+tm = bm.read_cdnow(DATA / "cdnow" / "CDNOW_sample.txt")
 cal = bm.value.summary(tm, observation_end="1997-09-30", unit="W")   # weeks, day resolution
 bg = bm.value.BetaGeo().fit(cal)
 print(bg)

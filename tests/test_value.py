@@ -26,8 +26,7 @@ def cdnow_frame(path):
 def cdnow():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return bm.TransactionMatrix.from_purchases(cdnow_frame(DATASETS / "cdnow" / "CDNOW_sample.txt"),
-                                                   "id", "date", "dollars", quantity="cds")
+        return bm.read_cdnow(DATASETS / "cdnow" / "CDNOW_sample.txt")
 
 
 @pytest.fixture(scope="module")
@@ -327,15 +326,19 @@ def test_degenerate_fit_warns_instead_of_silent_nan():
 
 
 def lifetimes_python():
-    """The python of a pandas<3 venv with lifetimes, when one is built."""
-    import os
+    """The python of lifetimes' own venv (pandas < 3), built on first use by
+    benchmarks/lifetimes_env.py; skip when it cannot be built here."""
+    import importlib.util
     from pathlib import Path
-    root = Path(os.environ.get("BASKETMINE_LIFETIMES_VENV", Path.home() / ".cache/basketmine/lifetimes-venv"))
-    py = root / "bin" / "python"
-    if not py.exists():
-        pytest.skip(f"lifetimes cross-check needs its own pandas<3 venv at {root}; "
-                    f"build it with: python benchmarks/lifetimes_env.py")
-    return py
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "lifetimes_env.py"
+    spec = importlib.util.spec_from_file_location("lifetimes_env", path)
+    env = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(env)
+    try:
+        return env.ensure_env()
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"the lifetimes cross-check needs its own pandas<3 venv, which could not be "
+                    f"built here: {str(exc)[-300:]}")
 
 
 def test_equal_to_lifetimes_on_cdnow(tmp_path, cdnow_cal):
@@ -525,3 +528,24 @@ def test_summary_on_full_online_retail_matches_twin():
                                   check_index_type=False)
     bg = V.BetaGeo().fit(s)
     assert bg.converged_ and (bg.bse_ > 0).all()
+
+
+def test_read_cdnow_formats(tmp_path):
+    sample = bm.read_cdnow(DATASETS / "cdnow" / "CDNOW_sample.txt")
+    raw = cdnow_frame(DATASETS / "cdnow" / "CDNOW_sample.txt")
+    assert sample.n_baskets == len(raw) and len(sample.customer_labels) == raw["id"].nunique()
+    np.testing.assert_allclose(sample.revenue.sum(), raw["dollars"].sum())
+    # the same rows as a master-format file (header line, four columns) and as CSV
+    master = tmp_path / "master.txt"
+    master.write_text(" customer_id  date number_of_cds  dollar_value\n" + "".join(
+        f" {r.id:05d} {r.date} {r.cds} {r.dollars:.2f}\n" for r in raw.itertuples()))
+    csv = tmp_path / "m.csv"
+    raw.rename(columns={"id": "customer_id", "cds": "number_of_cds", "dollars": "dollar_value"})[
+        ["customer_id", "date", "number_of_cds", "dollar_value"]].to_csv(csv, index=False)
+    for other in (bm.read_cdnow(master), bm.read_cdnow(csv)):
+        np.testing.assert_array_equal(other.times, sample.times)
+        np.testing.assert_allclose(other.revenue, sample.revenue)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2 3\n")
+    with pytest.raises(bm.InvalidParameterError, match="columns"):
+        bm.read_cdnow(bad)

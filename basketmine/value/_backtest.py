@@ -55,10 +55,8 @@ def calibration_holdout(tm: TransactionMatrix, calibration_end, observation_end=
 
     Examples
     --------
-    >>> import pandas as pd, basketmine as bm
-    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
-    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
-    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> import basketmine as bm
+    >>> tm = bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
     >>> bt = bm.value.calibration_holdout(tm, "1997-09-30", "1998-06-30", unit="W")
     >>> bt.metrics[["actual", "predicted"]].round(0).to_dict()
     {'actual': 1882.0, 'predicted': 1653.0}

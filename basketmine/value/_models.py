@@ -434,10 +434,8 @@ class BetaGeo(_PurchaseModel):
 
     Examples
     --------
-    >>> import pandas as pd, basketmine as bm
-    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
-    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
-    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> import basketmine as bm
+    >>> tm = bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
     >>> cal = bm.value.summary(tm, observation_end="1997-09-30", unit="W")
     >>> bg = bm.value.BetaGeo().fit(cal)
     >>> bg.params_.round(3).to_dict()     # Fader, Hardie and Lee (2005): 0.243, 4.414, 0.793, 2.426
@@ -522,10 +520,8 @@ class ParetoNBD(_PurchaseModel):
 
     Examples
     --------
-    >>> import pandas as pd, basketmine as bm
-    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
-    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
-    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> import basketmine as bm
+    >>> tm = bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
     >>> pn = bm.value.ParetoNBD().fit(bm.value.summary(tm, observation_end="1997-09-30", unit="W"))
     >>> pn.params_.round(2).to_dict()     # published: 0.55, 10.58, 0.61, 11.67
     {'r': 0.55, 'alpha': 10.58, 's': 0.61, 'beta': 11.67}
@@ -636,10 +632,8 @@ class GammaGamma(_Model):
 
     Examples
     --------
-    >>> import pandas as pd, basketmine as bm
-    >>> cd = pd.read_csv("datasets/cdnow/CDNOW_sample.txt", sep=r"\\s+", header=None,
-    ...                  names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
-    >>> tm = bm.TransactionMatrix.from_purchases(cd, "id", "date", "dollars", quantity="cds")
+    >>> import basketmine as bm
+    >>> tm = bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
     >>> cal = bm.value.summary(tm, observation_end="1997-09-30", unit="W")
     >>> gg = bm.value.GammaGamma().fit(cal)
     >>> gg.params_.round(2).to_dict()     # Fader, Hardie and Lee: 6.25, 3.74, 15.44
