@@ -549,3 +549,35 @@ def test_read_cdnow_formats(tmp_path):
     bad.write_text("1 2 3\n")
     with pytest.raises(bm.InvalidParameterError, match="columns"):
         bm.read_cdnow(bad)
+
+
+def test_summary_equal_to_lifetimes_on_full_online_retail(tmp_path):
+    import json
+    import subprocess
+    from pathlib import Path
+    path = shared("online_retail", "online_retail.csv.gz")
+    py = lifetimes_python()
+    tm = quiet(bm.read_csv, path, basket="InvoiceNo", item="StockCode", customer="CustomerID",
+               time="InvoiceDate", quantity="Quantity", price="UnitPrice")
+    s = quiet(V.summary, tm, observation_end="2011-12-09")
+    # the same invoices, one row each, for lifetimes
+    df = tm.to_frame()
+    df = df[df["customer"].notna()]
+    inv = df.assign(value=df["quantity"] * df["price"]).groupby("basket").agg(
+        customer=("customer", "first"), date=("time", "first"), value=("value", "sum"))
+    csv, out = tmp_path / "retail.csv", tmp_path / "out.json"
+    inv.to_csv(csv, index=False)
+    worker = Path(__file__).resolve().parents[1] / "benchmarks" / "lifetimes_worker.py"
+    subprocess.run([str(py), str(worker), str(csv), str(out), "--customer", "customer", "--time", "date",
+                    "--value", "value", "--observation-end", "2011-12-09", "--freq", "D",
+                    "--repeat", "1", "--models", "BetaGeoFitter,GammaGammaFitter"],
+                   check=True, capture_output=True)
+    got = json.loads(out.read_text())
+    lt = pd.DataFrame.from_dict(got["summary"], orient="index")
+    mine = s.set_axis(s.index.astype(str)).loc[lt.index]
+    assert len(lt) == len(s)
+    for col in ("frequency", "recency", "T", "monetary_value"):
+        np.testing.assert_allclose(mine[col], lt[col], rtol=1e-9, atol=1e-8)
+    gg = V.GammaGamma().fit(s[s.monetary_value > 0])
+    theirs = pd.Series(got["models"]["GammaGammaFitter"]["params"]).rename({"v": "gamma"})
+    np.testing.assert_allclose(gg.params_[theirs.index], theirs, rtol=1e-3)
