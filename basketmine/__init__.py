@@ -10,7 +10,8 @@ from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
 from .sequences import follow_ups, sequential_patterns
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
-from . import value
+from . import models, value
+from .models import recommend
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = sorted([
     "read_fimi",
     "read_parquet",
     "read_spmf",
+    "recommend",
     "rule_value",
     "sequential_patterns",
     "write_fimi",

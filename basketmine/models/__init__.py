@@ -1,0 +1,17 @@
+"""The six model types on one temporal split, and "what else will they buy,
+and when?" per customer.
+
+- :func:`features` / :func:`temporal_split`: one feature builder and one
+  split (calibration before a cut-off, holdout after it);
+- :func:`recommend` / :class:`Recommender`: each customer's next items with
+  a reason and an expected timing; :func:`evaluate_recommendations` and
+  :func:`baseline_recommendations` judge them on the holdout;
+- :func:`compare`: classification, regression, time series, clustering,
+  association and sequence discovery side by side on one split.
+"""
+from ._features import Features, Split, features, temporal_split
+from ._recommend import (BASELINES, METHODS, Recommender, baseline_recommendations, evaluate_recommendations,
+                         recommend, recommendation_benchmark)
+
+__all__ = ["BASELINES", "Features", "METHODS", "Recommender", "Split", "baseline_recommendations",
+           "evaluate_recommendations", "features", "recommend", "recommendation_benchmark", "temporal_split"]

@@ -1,0 +1,763 @@
+"""What else will they buy, and when: candidate sources, a learned ranker,
+baselines and holdout metrics."""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import BOOL, NONE, Interval, InvalidParameterError, Options, check
+from ..itemsets import frequent_itemsets
+from ..rules import association_rules
+from ..sequences import follow_ups
+from ..transactions import TransactionMatrix
+from ._features import History, _level_log, _need_log, _timedelta, _timestamp, customer_features, history
+
+__all__ = ["BASELINES", "METHODS", "Recommender", "baseline_recommendations", "evaluate_recommendations",
+           "recommend", "recommendation_benchmark"]
+
+#: Candidate sources of the recommender.
+METHODS = ("repeat", "cooccurrence", "follow_ups", "rules", "popularity")
+#: Single-source rankings usable as baselines (each padded with popularity).
+BASELINES = ("popularity", "repeat", "cooccurrence", "rules", "follow_ups")
+
+_CUSTOMER_COLS = ["n_baskets", "frequency", "recency_days", "tenure_days", "n_units", "basket_size",
+                  "spend_total", "spend_mean", "ipt_median", "baskets_30d", "baskets_90d"]
+
+
+def _top_per_row(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int):
+    """Keep the ``n`` largest values of each row (ties by column)."""
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    start = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    rank = np.arange(len(rows)) - np.repeat(start, np.diff(np.r_[start, len(rows)]))
+    keep = rank < n
+    return rows[keep], cols[keep], vals[keep], rank[keep]
+
+
+class _Sources:
+    """Everything known at an as-of time, from the log before it."""
+
+    def __init__(self, log: TransactionMatrix, asof: pd.Timestamp, horizon: pd.Timedelta, params: dict):
+        self.log = log
+        self.asof = asof
+        self.horizon = horizon
+        self.p = params
+        self.hist: History = history(log, asof)
+        self.cust = customer_features(log, asof, self.hist, windows=(30, 90), n_shares=0)
+        self.n_cust = len(self.hist.customer_codes)
+        self._units()
+        self._bgnbd()
+
+    # ---------------------------------------------------------------- units
+    def _units(self):
+        pairs = self.hist.pairs
+        nU = self.log.n_items
+        h_days = self.horizon / pd.Timedelta(days=1)
+        u = pairs["unit"].to_numpy()
+        self.n_buyers = np.bincount(u, minlength=nU).astype(np.float64)
+        recent = pairs["last_days"].to_numpy() <= h_days
+        self.pop_recent = np.bincount(u[recent], minlength=nU) / max(self.n_cust, 1)
+        # buyers in the window before the recent one: bought then (first <= 2h and last >= h) is
+        # not exact per basket; count customers with any basket in (h, 2h] via their baskets
+        lines = self._lines_in(h_days, 2 * h_days)
+        self.pop_prev = np.bincount(lines, minlength=nU) / max(self.n_cust, 1)
+        self.pop_month = np.bincount(self._lines_in(-1.0, 30.0), minlength=nU) / max(self.n_cust, 1)
+        rep = pairs["baskets"].to_numpy() >= 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.repeat_rate = np.bincount(u[rep], minlength=nU) / self.n_buyers
+        self.pop_all = self.n_buyers / max(self.n_cust, 1)
+
+    def _lines_in(self, lo_days: float, hi_days: float) -> np.ndarray:
+        """Unit of each distinct (customer, unit) bought between lo and hi days before as-of."""
+        tm = self.log
+        brow = np.repeat(np.arange(tm.n_baskets), tm.basket_lengths())
+        age = (np.datetime64(self.asof, "ns") - tm.times[brow]) / np.timedelta64(1, "D")
+        cc = tm.customer_codes[brow]
+        m = (age > lo_days) & (age <= hi_days) & (cc >= 0)
+        key = np.unique(cc[m].astype(np.int64) * tm.n_items + tm.indices[m])
+        return (key % tm.n_items).astype(np.int64)
+
+    def _bgnbd(self):
+        from ..value import BetaGeo, ConvergenceWarning
+        X = self.cust[["frequency", "recency", "T"]]
+        self.p_alive = np.ones(self.n_cust)
+        self.expected = np.full(self.n_cust, np.nan)
+        self.median_next = np.full(self.n_cust, np.nan)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                m = BetaGeo().fit(X)
+            self.p_alive = m.probability_alive(X).to_numpy()
+            self.expected = m.expected_purchases(self.horizon / pd.Timedelta(days=1), X).to_numpy()
+            self.median_next = m.median_time_to_purchase(X).to_numpy()
+            self.bgnbd = m
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):  # too little data to fit
+            self.bgnbd = None
+
+    # ------------------------------------------------------------- sources
+    def repeat(self) -> pd.DataFrame:
+        return self.hist.pairs[["customer", "unit"]]
+
+    def popular_units(self, n: int) -> np.ndarray:
+        score = self.pop_recent + 1e-9 * self.pop_all
+        return np.lexsort((np.arange(len(score)), -score))[:n]
+
+    def popularity(self) -> pd.DataFrame:
+        top = self.popular_units(self.p["n_popular"])
+        return pd.DataFrame({"customer": np.repeat(np.arange(self.n_cust), len(top)),
+                             "unit": np.tile(top, self.n_cust)})
+
+    def cooccurrence(self) -> pd.DataFrame:
+        """Item-to-item cosine over customers, pruned to each item's nearest
+        neighbours, summed over the customer's items."""
+        B = self.hist.matrix.copy()
+        B.data[:] = 1.0
+        n = np.asarray(B.sum(axis=0)).ravel()
+        C = (B.T @ B).tocoo()
+        off = C.row != C.col
+        r, c, v = C.row[off], C.col[off], C.data[off]
+        v = v / np.sqrt(n[r] * n[c])
+        r, c, v, _ = _top_per_row(r.astype(np.int64), c.astype(np.int64), v, self.p["n_neighbors"])
+        K = sp.csr_matrix((v, (r, c)), shape=C.shape)
+        S = (B @ K).tocoo()
+        rr, cc, vv, _ = _top_per_row(S.row.astype(np.int64), S.col.astype(np.int64), S.data,
+                                     self.p["n_cooccurrence"])
+        self.cooc = sp.csr_matrix((vv, (rr, cc)), shape=S.shape)
+        nb = np.asarray(B.sum(axis=1)).ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.cooc_norm = vv / nb[rr]
+        return pd.DataFrame({"customer": rr, "unit": cc, "cooc": vv, "cooc_mean": self.cooc_norm,
+                             "cooc_rank": np.zeros(len(rr))})
+
+    def follow_ups(self) -> pd.DataFrame:
+        """Follow-up rules A -> B fired by the customer's purchases of A."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fu = follow_ups(self.log.select(self.log.customer_codes >= 0), within=self.horizon,
+                            min_support=self.p["follow_up_support"], max_antecedent_len=1,
+                            observation_end=self.asof)
+        self.fu_rules = fu
+        if fu.empty:
+            return pd.DataFrame(columns=["customer", "unit", "fu_conf", "fu_conf_recent", "fu_lift",
+                                         "fu_due", "fu_n", "fu_from", "fu_lag"])
+        code = self.log.code_of
+        a = code([next(iter(s)) for s in fu["antecedents"]])
+        b = code(list(fu["consequent"]))
+        rules = pd.DataFrame({"a": a, "unit": b, "conf": fu["confidence"].to_numpy(),
+                              "lift": fu["lift"].to_numpy(), "lag": fu["lag_days_median"].to_numpy()})
+        pairs = self.hist.pairs[["customer", "unit", "last_days"]].rename(columns={"unit": "a"})
+        m = pairs.merge(rules, on="a")
+        h_days = self.horizon / pd.Timedelta(days=1)
+        m["recent_conf"] = np.where(m["last_days"].to_numpy() < h_days, m["conf"].to_numpy(), 0.0)
+        m["due"] = m["lag"] - m["last_days"]
+        m = m.sort_values(["customer", "unit", "recent_conf", "conf", "a"],
+                          ascending=[True, True, False, False, True], kind="stable")
+        g = m.groupby(["customer", "unit"], sort=False)
+        best = g.head(1).reset_index(drop=True)
+        out = pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
+                            "fu_conf": g["conf"].max().to_numpy(),
+                            "fu_conf_recent": best["recent_conf"].to_numpy(),
+                            "fu_lift": best["lift"].to_numpy(), "fu_due": best["due"].to_numpy(),
+                            "fu_n": g.size().to_numpy(), "fu_from": best["a"].to_numpy(),
+                            "fu_lag": best["lag"].to_numpy()})
+        return out
+
+    def rules(self) -> pd.DataFrame:
+        """Association rules A -> b fired by the items of the customer's last basket."""
+        log = self.log
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            its = frequent_itemsets(log, self.p["rule_support"], max_len=2)
+            ar = association_rules(its, "confidence", self.p["rule_confidence"], max_consequent_len=1)
+        self.ar_rules = ar
+        if ar.empty:
+            return pd.DataFrame(columns=["customer", "unit", "ar_conf", "ar_lift", "ar_from"])
+        code = log.code_of
+        a = code([next(iter(s)) for s in ar["antecedents"]])
+        b = code([next(iter(s)) for s in ar["consequents"]])
+        rules = pd.DataFrame({"a": a, "unit": b, "conf": ar["confidence"].to_numpy(),
+                              "lift": ar["lift"].to_numpy()})
+        pairs = self.hist.pairs
+        rec = self.cust["recency_days"].to_numpy()[pairs["customer"].to_numpy()]
+        last = pairs[pairs["last_days"].to_numpy() <= rec + 1e-9][["customer", "unit"]]
+        m = last.rename(columns={"unit": "a"}).merge(rules, on="a")
+        m = m.sort_values(["customer", "unit", "conf", "a"], ascending=[True, True, False, True],
+                          kind="stable")
+        best = m.groupby(["customer", "unit"], sort=False).head(1)
+        return pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
+                             "ar_conf": best["conf"].to_numpy(), "ar_lift": best["lift"].to_numpy(),
+                             "ar_from": best["a"].to_numpy()})
+
+    # ------------------------------------------------------------ table
+    def candidates(self, methods) -> pd.DataFrame:
+        parts = {}
+        for m in methods:
+            parts[m] = getattr(self, m)()
+        keys = pd.concat([p[["customer", "unit"]] for p in parts.values()], ignore_index=True)
+        keys = keys.drop_duplicates().astype(np.int64)
+        cand = keys.sort_values(["customer", "unit"], kind="stable").reset_index(drop=True)
+        for m in ("cooccurrence", "follow_ups", "rules"):
+            if m in parts:
+                cand = cand.merge(parts[m].astype({"customer": np.int64, "unit": np.int64}),
+                                  on=["customer", "unit"], how="left")
+        for col in ("cooc", "cooc_mean", "fu_conf", "fu_conf_recent", "fu_lift", "fu_n", "ar_conf",
+                    "ar_lift"):
+            if col not in cand:
+                cand[col] = 0.0
+            cand[col] = cand[col].fillna(0.0).astype(np.float64)
+        for col in ("fu_due", "fu_lag", "fu_from", "ar_from"):
+            if col not in cand:
+                cand[col] = np.nan
+        hp = self.hist.pairs
+        cand = cand.merge(hp, on=["customer", "unit"], how="left")
+        cand["baskets"] = cand["baskets"].fillna(0.0)
+        cand["bought_before"] = cand["baskets"] > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            interval = (cand["first_days"] - cand["last_days"]) / (cand["baskets"] - 1)
+        cand["interval"] = interval.where(cand["baskets"] >= 2)
+        cand["repeat_due"] = cand["interval"] - cand["last_days"]
+        u = cand["unit"].to_numpy()
+        cand["pop_all"] = self.pop_all[u]
+        cand["pop_recent"] = self.pop_recent[u]
+        cand["pop_prev"] = self.pop_prev[u]
+        cand["pop_month"] = self.pop_month[u]
+        cand["repeat_rate"] = self.repeat_rate[u]
+        c = cand["customer"].to_numpy()
+        for col in _CUSTOMER_COLS:
+            cand[col] = self.cust[col].to_numpy()[c]
+        cand["p_alive"] = self.p_alive[c]
+        cand["expected_purchases"] = self.expected[c]
+        cand["share_of_customer"] = cand["baskets"] / cand["n_baskets"]
+        # ranks within the customer's candidates: what a per-customer ordering needs
+        g = cand.assign(neg_last=-cand["last_days"].fillna(1e9)).groupby("customer")
+        cand["cooc_rank"] = g["cooc"].rank(ascending=False, method="first")
+        cand["repeat_rank"] = (cand.assign(key=cand["baskets"] * 1e6 - cand["last_days"].fillna(1e6))
+                               .groupby("customer")["key"].rank(ascending=False, method="first"))
+        cand["recency_rank"] = g["neg_last"].rank(ascending=False, method="first")
+        cand["fu_rank"] = g["fu_conf_recent"].rank(ascending=False, method="first")
+        cand["pop_rank"] = g["pop_recent"].rank(ascending=False, method="first")
+        cand["pop_month_rank"] = g["pop_month"].rank(ascending=False, method="first")
+        # the repeat ranking with popularity breaking ties
+        cand["repeat_pop_rank"] = (cand.assign(key=cand["baskets"] + cand["pop_recent"] / 2)
+                                   .groupby("customer")["key"].rank(ascending=False, method="first"))
+        return cand
+
+
+#: The ranker's feature columns.
+FEATURES = ["baskets", "first_days", "last_days", "interval", "repeat_due", "share_of_customer",
+            "cooc", "cooc_mean", "cooc_rank", "repeat_rank", "recency_rank", "fu_rank", "pop_rank", "pop_month_rank", "repeat_pop_rank", "fu_conf", "fu_conf_recent", "fu_lift", "fu_due", "fu_n",
+            "ar_conf", "ar_lift", "pop_all", "pop_recent", "pop_prev", "pop_month", "repeat_rate", *_CUSTOMER_COLS,
+            "p_alive", "expected_purchases"]
+
+
+def _matrix(cand: pd.DataFrame) -> np.ndarray:
+    """The ranker's input; a missing value (no interval, no rule fired) becomes -1e6, below any
+    real value, so that a column missing throughout still trains."""
+    return np.nan_to_num(cand[FEATURES].to_numpy(np.float64), nan=-1e6)
+
+
+def _labels(log: TransactionMatrix, hist: History, start: pd.Timestamp, end: pd.Timestamp) -> set:
+    """(customer row, unit) bought in [start, end) by customers of ``hist``."""
+    w = log.between(start, end)
+    brow = np.repeat(np.arange(w.n_baskets), w.basket_lengths())
+    row_of = np.full(len(log.customer_labels), -1, dtype=np.int64)
+    row_of[hist.customer_codes] = np.arange(len(hist.customer_codes))
+    cc = w.customer_codes[brow]
+    r = np.where(cc >= 0, row_of[np.maximum(cc, 0)], -1)
+    ok = r >= 0
+    return set(zip(r[ok].tolist(), w.indices[ok].tolist()))
+
+
+class Recommender:
+    """Each customer's next items, scored by a learned ranker over several
+    candidate sources, with the reason and the expected timing.
+
+    Candidates come from the customer's own items (``"repeat"``), item
+    co-occurrence over customers (``"cooccurrence"``), follow-up rules
+    within the horizon (``"follow_ups"``, :func:`basketmine.follow_ups`),
+    association rules fired by the last basket (``"rules"``) and the items
+    most bought in the last horizon (``"popularity"``).  Each candidate gets
+    features (the customer's counts and intervals for the item, rule
+    confidences and lifts, co-occurrence score, popularity and trend, the
+    customer's RFM and BG/NBD figures), and a gradient-boosting classifier
+    (scikit-learn's ``HistGradientBoostingClassifier``) learns to rank them:
+    it is trained on an earlier split of the same log (history before
+    ``end - horizon``, labels from the last ``horizon``), so nothing after
+    the as-of time is used.  A second ranker is trained on candidates the
+    customer never bought, for ``exclude_purchased=True``.
+
+    Parameters
+    ----------
+    horizon : duration
+        How far ahead "next" reaches (``"90D"``).
+    methods : tuple of str
+        Candidate sources, a subset of :data:`METHODS`.
+    level : {"item", "category"}, hierarchy : mapping, optional
+        Recommend categories instead of items.
+    n_popular, n_neighbors, n_cooccurrence : int
+        Popular items offered to everyone; neighbours kept per item; the
+        co-occurrence candidates kept per customer.
+    follow_up_support, rule_support : float or int
+        ``min_support`` of the follow-up and association rules mined.
+    rule_confidence : float
+        Least confidence of an association rule used.
+    n_windows : int
+        Training windows: the ranker learns from the last ``n_windows``
+        horizons before the as-of time (each with its own history), as long
+        as each has at least one horizon of history before it.
+    max_training_rows : int
+        Negatives are subsampled to keep the training table at most this long.
+    random_state : int
+    """
+
+    def __init__(self, horizon="90D", methods=METHODS, *, level="item", hierarchy=None, n_popular=50,
+                 n_neighbors=30, n_cooccurrence=50, follow_up_support=0.01, rule_support=0.01,
+                 rule_confidence=0.1, n_windows=1, max_training_rows=400_000, random_state=0):
+        self.horizon = horizon
+        self.methods = methods
+        self.level = level
+        self.hierarchy = hierarchy
+        self.n_popular = n_popular
+        self.n_neighbors = n_neighbors
+        self.n_cooccurrence = n_cooccurrence
+        self.follow_up_support = follow_up_support
+        self.rule_support = rule_support
+        self.rule_confidence = rule_confidence
+        self.n_windows = n_windows
+        self.max_training_rows = max_training_rows
+        self.random_state = random_state
+
+    def _check(self, owner):
+        h = _timedelta(owner, "horizon", self.horizon)
+        if isinstance(self.methods, str) or not isinstance(self.methods, (tuple, list)) or not self.methods:
+            raise InvalidParameterError(
+                f"The 'methods' parameter of {owner} must be a non-empty tuple of {', '.join(METHODS)}. "
+                f"Got {self.methods!r} instead.")
+        for m in self.methods:
+            check(owner, "methods", m, Options(METHODS))
+        for name in ("n_popular", "n_neighbors", "n_cooccurrence", "n_windows", "max_training_rows"):
+            check(owner, name, getattr(self, name), Interval("int", 1, None, "left"))
+        for name in ("follow_up_support", "rule_support"):
+            check(owner, name, getattr(self, name),
+                  (Interval("float", 0, 1, "right"), Interval("int", 1, None, "left")))
+        check(owner, "rule_confidence", self.rule_confidence, Interval("real", 0, 1, "both"))
+        return h, tuple(dict.fromkeys(self.methods))
+
+    def _params(self):
+        return {k: getattr(self, k) for k in ("n_popular", "n_neighbors", "n_cooccurrence",
+                                              "follow_up_support", "rule_support", "rule_confidence")}
+
+    def fit(self, tm: TransactionMatrix, asof=None, *, progress=False) -> "Recommender":
+        """Learn the rankers from ``tm`` and prepare recommendations as of
+        ``asof`` (default: just after the last basket), using only baskets
+        before it."""
+        owner = "Recommender.fit"
+        _need_log(tm, owner)
+        h, methods = self._check(owner)
+        check(owner, "progress", progress, BOOL)
+        log = _level_log(tm, self.level, self.hierarchy, owner)
+        last = pd.Timestamp(log.times.max())
+        asof = last + pd.Timedelta(1, "ns") if asof is None else _timestamp(owner, "asof", asof)
+        log = log.between(None, asof)
+        train_asof = asof - h
+        first = pd.Timestamp(log.times.min())
+        if train_asof <= first:
+            raise InvalidParameterError(
+                f"The 'horizon' parameter of {owner} must leave history before the training cut-off "
+                f"(as-of {asof} minus the horizon); the log starts {first}. Got {self.horizon!r}.")
+        t0 = time.perf_counter()
+        say = print if progress else (lambda *a, **k: None)
+        params = self._params()
+        tables, labels, counts = [], [], {"any": 0, "new": 0}
+        for w in range(1, self.n_windows + 1):
+            t_asof = asof - w * h
+            if w > 1 and t_asof - h <= first:
+                break  # too little history before this window
+            src = _Sources(log.between(None, t_asof), t_asof, h, params)
+            cand = src.candidates(methods)
+            pos = _labels(log, src.hist, t_asof, t_asof + h)
+            if not pos:
+                continue
+            y = np.fromiter(((c, u) in pos for c, u in zip(cand["customer"].tolist(), cand["unit"].tolist())),
+                            dtype=bool, count=len(cand))
+            active = np.zeros(src.n_cust, dtype=bool)
+            active[[c for c, _ in pos]] = True
+            keep = active[cand["customer"].to_numpy()]
+            tables.append(cand[keep].assign(window=w))
+            labels.append(y[keep])
+            counts["any"] += len(pos)
+            counts["new"] += _count_mode(pos, src.hist, "new")
+            say(f"training window {w} (as of {t_asof:%Y-%m-%d}): {int(keep.sum()):,} candidates, "
+                f"{int(y[keep].sum()):,} bought ({time.perf_counter() - t0:.1f}s)")
+        if not tables:
+            raise InvalidParameterError(
+                f"The 'horizon' parameter of {owner} must leave purchases in the training window "
+                f"{train_asof} .. {asof} to learn from; there are none. Got {self.horizon!r}.")
+        cand = pd.concat(tables, ignore_index=True)
+        y = np.concatenate(labels)
+        self.models_ = {}
+        self.training_ = {"windows": len(tables)}
+        for mode, mask in (("any", np.ones(len(cand), bool)), ("new", ~cand["bought_before"].to_numpy())):
+            self.models_[mode] = self._train(cand[mask], y[mask])
+            self.training_[mode] = {"rows": int(mask.sum()), "positives": int(y[mask].sum()),
+                                    "recall_of_candidates": float(y[mask].sum() / max(1, counts[mode]))}
+        say(f"rankers trained ({time.perf_counter() - t0:.1f}s)")
+        self.sources_ = _Sources(log, asof, h, params)
+        self.candidates_ = self.sources_.candidates(methods)
+        self.log_ = log
+        self.asof_ = asof
+        self.horizon_ = h
+        self.methods_ = methods
+        self.fit_seconds_ = time.perf_counter() - t0
+        say(f"done ({self.fit_seconds_:.1f}s)")
+        return self
+
+    def _train(self, X: pd.DataFrame, y: np.ndarray):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        rng = np.random.default_rng(self.random_state)
+        if len(y) > self.max_training_rows:
+            neg = np.flatnonzero(~y)
+            n_neg = max(self.max_training_rows - int(y.sum()), 1)
+            take = np.sort(np.r_[np.flatnonzero(y), rng.choice(neg, min(n_neg, len(neg)), replace=False)])
+            X, y = X.iloc[take], y[take]
+        if y.all() or not y.any():
+            return None
+        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, max_leaf_nodes=31,
+                                               min_samples_leaf=50, l2_regularization=1.0,
+                                               early_stopping=False, random_state=self.random_state)
+        # every (window, customer) weighs the same, however many candidates it has
+        grp = X["customer"].to_numpy() * 1000 + X["window"].to_numpy()
+        _, inv, cnt = np.unique(grp, return_inverse=True, return_counts=True)
+        weight = 1.0 / cnt[inv]
+        return model.fit(_matrix(X), y, sample_weight=weight * len(y) / weight.sum())
+
+    def recommend(self, customers=None, k: int = 10, *, exclude_purchased: bool = False) -> pd.DataFrame:
+        """The top ``k`` items per customer (see :func:`recommend`)."""
+        owner = "Recommender.recommend"
+        if not hasattr(self, "models_"):
+            raise InvalidParameterError(f"{owner}: call fit(tm) first.")
+        check(owner, "k", k, Interval("int", 1, None, "left"))
+        check(owner, "exclude_purchased", exclude_purchased, BOOL)
+        cand = self.candidates_
+        src = self.sources_
+        if customers is not None:
+            rows = _customer_rows(src.hist, customers, owner)
+            cand = cand[np.isin(cand["customer"].to_numpy(), rows)]
+        mode = "new" if exclude_purchased else "any"
+        if exclude_purchased:
+            cand = cand[~cand["bought_before"].to_numpy()]
+        model = self.models_[mode]
+        if model is None or cand.empty:
+            score = cand["pop_recent"].to_numpy(np.float64)
+        else:
+            score = model.predict_proba(_matrix(cand))[:, 1]
+        return _finish(cand.assign(score=score), src, k, "model")
+
+
+def _count_mode(pos: set, hist: History, mode: str) -> int:
+    if mode == "any":
+        return len(pos)
+    m = hist.matrix
+    return sum(1 for c, u in pos if m[c, u] == 0)
+
+
+def _customer_rows(hist: History, customers, owner: str) -> np.ndarray:
+    if isinstance(customers, (str, bytes)) or not hasattr(customers, "__iter__"):
+        customers = [customers]
+    lookup = {c: i for i, c in enumerate(hist.customers)}
+    rows, unknown = [], []
+    for c in customers:
+        (rows.append(lookup[c]) if c in lookup else unknown.append(c))
+    if unknown:
+        warnings.warn(f"{owner}: {len(unknown)} customers have no purchase before the as-of time and "
+                      f"get no recommendation, e.g. {unknown[:3]!r}.", UserWarning, stacklevel=3)
+    return np.asarray(rows, dtype=np.int64)
+
+
+def _reason(r, labels) -> str:
+    if r.fu_conf_recent > 0:
+        return (f"follow-up: {r.fu_conf_recent:.0%} of buyers of {labels[int(r.fu_from)]} bought it within "
+                f"the horizon (median {r.fu_lag:.0f} days)")
+    if r.baskets >= 2:
+        return f"repeat: bought in {r.baskets:.0f} baskets, last {r.last_days:.0f} days ago"
+    if r.baskets == 1:
+        return f"bought once, {r.last_days:.0f} days ago"
+    if r.ar_conf > 0:
+        return f"rule: {labels[int(r.ar_from)]} -> it in the last basket (confidence {r.ar_conf:.0%})"
+    if r.fu_conf > 0:
+        return (f"follow-up: {r.fu_conf:.0%} of buyers of {labels[int(r.fu_from)]} bought it within "
+                f"the horizon (median {r.fu_lag:.0f} days)")
+    if r.cooc > 0:
+        return f"co-occurrence: bought by customers with similar items (similarity {r.cooc:.2f})"
+    return f"popular: bought by {r.pop_recent:.1%} of customers in the last horizon"
+
+
+def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.DataFrame:
+    """Top k per customer, with reason and timing."""
+    cand = cand.sort_values(["customer", "score", "unit"], ascending=[True, False, True], kind="stable")
+    top = cand.groupby("customer", sort=False).head(k).copy()
+    top["rank"] = top.groupby("customer", sort=False).cumcount() + 1
+    labels = src.log.labels
+    # timing: the follow-up's median lag, else the customer's own repeat interval, else BG/NBD
+    fu_due = top["fu_due"].where(top["fu_conf_recent"] > 0)
+    rep_due = top["repeat_due"]
+    bg = pd.Series(src.median_next[top["customer"].to_numpy()], index=top.index)
+    days = np.where(fu_due >= 0, fu_due, np.where(rep_due >= 0, rep_due, bg))
+    source = np.where(fu_due >= 0, "follow-up lag", np.where(rep_due >= 0, "repeat interval", "BG/NBD"))
+    h_days = src.horizon / pd.Timedelta(days=1)
+    out = pd.DataFrame({
+        "customer": src.hist.customers[top["customer"].to_numpy()],
+        "rank": top["rank"].to_numpy(),
+        "item": labels[top["unit"].to_numpy()],
+        "score": top["score"].to_numpy(),
+        "reason": [_reason(r, labels) for r in top.itertuples()],
+        "expected_days": days,
+        "expected_date": src.asof + pd.to_timedelta(np.nan_to_num(days, nan=h_days), unit="D"),
+        "timing": source,
+        "bought_before": top["bought_before"].to_numpy(),
+    })
+    out.attrs.update({"asof": src.asof, "horizon": src.horizon, "model": model_name})
+    return out.reset_index(drop=True)
+
+
+def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90D", methods=METHODS,
+              exclude_purchased: bool = False, asof=None, level="item", hierarchy=None,
+              random_state: int = 0, progress: bool = False) -> pd.DataFrame:
+    """What else will each customer buy next, and when?
+
+    Fits a :class:`Recommender` on ``tm`` (everything before ``asof``,
+    default the end of the log) and returns each customer's top ``k`` items.
+
+    Parameters
+    ----------
+    tm : TransactionMatrix
+        With customers and times.
+    customers : label or list of labels, optional
+        Whom to recommend for (default: every customer with a purchase).
+    k : int
+        Items per customer.
+    horizon : duration
+        How far ahead "next" reaches.
+    methods : tuple of str
+        Candidate sources (:data:`METHODS`).
+    exclude_purchased : bool
+        False (default): repeat purchases count as next purchases. True:
+        only items the customer has never bought ("what *else*").
+    asof : date, optional
+        Recommend as of this time, from the baskets before it.
+
+    Returns
+    -------
+    DataFrame
+        ``customer``, ``rank``, ``item``, ``score`` (the ranker's
+        probability of a purchase within the horizon), ``reason``,
+        ``expected_days`` (from ``asof``) and ``expected_date``, ``timing``
+        (what the timing comes from: the follow-up's median lag, the
+        customer's own repeat interval, or the BG/NBD median time to the
+        next purchase), ``bought_before``.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", "InvoiceNo",
+    ...                  "StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> recs = bm.recommend(tm, customers=[12347], k=3, exclude_purchased=True)
+    >>> list(recs.columns)
+    ['customer', 'rank', 'item', 'score', 'reason', 'expected_days', 'expected_date', 'timing', 'bought_before']
+    >>> len(recs), bool(recs["bought_before"].any())
+    (3, False)
+    """
+    rec = Recommender(horizon, methods, level=level, hierarchy=hierarchy, random_state=random_state)
+    rec.fit(tm, asof, progress=progress)
+    return rec.recommend(customers, k, exclude_purchased=exclude_purchased)
+
+
+# ---------------------------------------------------------------- baselines
+
+def baseline_recommendations(tm: TransactionMatrix, kind: str, k: int = 10, *, horizon="90D", asof=None,
+                             exclude_purchased: bool = False, customers=None, level="item",
+                             hierarchy=None, **params) -> pd.DataFrame:
+    """Single-source rankings, each padded with the most popular items:
+
+    - ``"popularity"``: items bought by the most customers in the last
+      ``horizon`` (items the customer never bought, with
+      ``exclude_purchased``);
+    - ``"repeat"``: the customer's own most-bought items (most baskets, then
+      most recent); with ``exclude_purchased`` there are none, so it is
+      popularity;
+    - ``"cooccurrence"``: items most similar (cosine over customers) to the
+      customer's items;
+    - ``"rules"``: association rules fired by the last basket, by confidence
+      (the association model type);
+    - ``"follow_ups"``: follow-up rules fired by a purchase within the
+      horizon, by confidence, with their median lag as timing (the sequence
+      model type).
+
+    Same columns as :func:`recommend`.
+    """
+    owner = "baseline_recommendations"
+    _need_log(tm, owner)
+    check(owner, "kind", kind, Options(BASELINES))
+    check(owner, "k", k, Interval("int", 1, None, "left"))
+    check(owner, "exclude_purchased", exclude_purchased, BOOL)
+    defaults = Recommender(horizon, **params)._params()
+    h = _timedelta(owner, "horizon", horizon)
+    log = _level_log(tm, level, hierarchy, owner)
+    asof = pd.Timestamp(log.times.max()) + pd.Timedelta(1, "ns") if asof is None else _timestamp(owner, "asof", asof)
+    src = _Sources(log.between(None, asof), asof, h, defaults)
+    methods = ("popularity",) if kind in ("popularity", "repeat") and exclude_purchased else \
+        tuple(dict.fromkeys((kind, "popularity")))
+    cand = src.candidates(methods)
+    if customers is not None:
+        cand = cand[np.isin(cand["customer"].to_numpy(), _customer_rows(src.hist, customers, owner))]
+    if exclude_purchased:
+        cand = cand[~cand["bought_before"].to_numpy()]
+    pop = cand["pop_recent"].to_numpy() + 1e-9 * cand["pop_all"].to_numpy()
+    primary = {
+        "popularity": np.zeros(len(cand)),
+        "repeat": cand["baskets"].to_numpy() - 1e-6 * np.nan_to_num(cand["last_days"].to_numpy(), nan=1e5),
+        "cooccurrence": cand["cooc"].to_numpy(),
+        "rules": cand["ar_conf"].to_numpy(),
+        "follow_ups": cand["fu_conf_recent"].to_numpy(),
+    }[kind]
+    # primary score first, popularity breaks ties and pads
+    score = np.where(primary > 0, 1.0 + primary, 0.0) + pop / 2.0
+    if kind == "popularity":
+        score = pop
+    return _finish(cand.assign(score=score), src, k, kind)
+
+
+# ---------------------------------------------------------------- metrics
+
+def evaluate_recommendations(recs: pd.DataFrame, truth: pd.DataFrame, k: int | None = None, *,
+                             new_only: bool = False, customers=None) -> pd.Series:
+    """Hit rate, precision, recall and MAP at ``k`` of recommendations
+    against what the customers bought in the holdout.
+
+    Parameters
+    ----------
+    recs : DataFrame
+        ``customer``, ``rank``, ``item`` (as :func:`recommend` returns);
+        ``expected_days`` too for the timing error.
+    truth : DataFrame
+        ``customer``, ``unit`` (or ``item``), ``days`` to the first purchase
+        after the as-of time, ``bought_before`` — as
+        :attr:`Features.holdout_pairs`.
+    k : int, optional
+        Cut-off rank (default: the largest rank in ``recs``).
+    new_only : bool
+        Count only items the customer had never bought.
+    customers : list, optional
+        Customers judged (default: every customer with a holdout purchase
+        in ``truth``).  A customer without recommendations counts as a miss.
+
+    Returns
+    -------
+    Series
+        ``hit_rate`` (share of customers with at least one hit),
+        ``precision`` (hits / k), ``recall`` (hits / relevant items) and
+        ``map`` (mean average precision at k): hit rate and precision over
+        all customers judged, recall and MAP over those with at least one
+        relevant item; ``timing_mae_days`` and ``timing_median_ae_days``
+        over hits with a predicted timing; the counts ``customers``,
+        ``customers_with_relevant``.
+    """
+    owner = "evaluate_recommendations"
+    for col in ("customer", "rank", "item"):
+        if col not in recs.columns:
+            raise InvalidParameterError(
+                f"The 'recs' parameter of {owner} must have a {col!r} column. Got columns {list(recs.columns)}.")
+    truth = truth.rename(columns={"unit": "item"})
+    for col in ("customer", "item"):
+        if col not in truth.columns:
+            raise InvalidParameterError(
+                f"The 'truth' parameter of {owner} must have a {col!r} column. Got columns {list(truth.columns)}.")
+    if k is None:
+        k = int(recs["rank"].max()) if len(recs) else 1
+    check(owner, "k", k, Interval("int", 1, None, "left"))
+    check(owner, "new_only", new_only, BOOL)
+    if customers is None:
+        customers = pd.unique(truth["customer"])
+    cust = pd.Index(customers)
+    rel = truth[truth["customer"].isin(cust)]
+    if new_only:
+        if "bought_before" not in rel.columns:
+            raise InvalidParameterError(
+                f"The 'truth' parameter of {owner} needs a 'bought_before' column when new_only=True.")
+        rel = rel[~rel["bought_before"].to_numpy(bool)]
+    r = recs[(recs["rank"] <= k) & recs["customer"].isin(cust)]
+    cols = ["customer", "item"] + (["days"] if "days" in rel.columns else [])
+    m = r.merge(rel[cols], on=["customer", "item"], how="left", indicator=True)
+    m["hit"] = m["_merge"] == "both"
+    n_rel = rel.groupby("customer").size().reindex(cust, fill_value=0)
+    hits = m.groupby("customer")["hit"].sum().reindex(cust, fill_value=0)
+    # average precision: sum over hits of precision at the hit's rank
+    m = m.sort_values(["customer", "rank"], kind="stable")
+    m["cum_hits"] = m.groupby("customer")["hit"].cumsum()
+    prec_at = np.where(m["hit"], m["cum_hits"] / m["rank"], 0.0)
+    ap_sum = pd.Series(prec_at, index=m.index).groupby(m["customer"]).sum().reindex(cust, fill_value=0.0)
+    has_rel = n_rel > 0
+    ap = ap_sum[has_rel] / np.minimum(n_rel[has_rel], k)
+    out = {
+        "hit_rate": float((hits > 0).mean()),
+        "precision": float((hits / k).mean()),
+        "recall": float((hits[has_rel] / n_rel[has_rel]).mean()) if has_rel.any() else np.nan,
+        "map": float(ap.mean()) if has_rel.any() else np.nan,
+    }
+    if "expected_days" in m.columns and "days" in m.columns:
+        e = (m["expected_days"] - m["days"]).abs()[m["hit"]].dropna()
+        out["timing_mae_days"] = float(e.mean()) if len(e) else np.nan
+        out["timing_median_ae_days"] = float(e.median()) if len(e) else np.nan
+    out["customers"] = len(cust)
+    out["customers_with_relevant"] = int(has_rel.sum())
+    return pd.Series(out, name="value")
+
+
+def recommendation_benchmark(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10,
+                             baselines=BASELINES, level="item", hierarchy=None, random_state: int = 0,
+                             progress: bool = False, **params) -> pd.DataFrame:
+    """The recommender against the single-source baselines on one temporal
+    holdout, in both modes ("any item" and "new items only").
+
+    Customers judged: those with a purchase both before the cut-off and in
+    the holdout window.  Returns a tidy table: ``model``, ``mode``,
+    ``metric``, ``value``, plus ``fit_seconds`` per model.
+    """
+    from ._features import features
+    owner = "recommendation_benchmark"
+    for b in baselines:
+        check(owner, "baselines", b, Options(BASELINES))
+    f = features(tm, cutoff, horizon=horizon, level=level, hierarchy=hierarchy, n_shares=0)
+    h = f.split.horizon
+    active = f.targets.index[f.targets["active"].to_numpy()]
+    truth = f.holdout_pairs
+    rows = []
+    t0 = time.perf_counter()
+    rec = Recommender(h, level=level, hierarchy=hierarchy, random_state=random_state, **params)
+    rec.fit(tm, f.split.cutoff, progress=progress)
+    fit_s = time.perf_counter() - t0
+    for mode, excl in (("any", False), ("new", True)):
+        t1 = time.perf_counter()
+        recs = rec.recommend(active, k, exclude_purchased=excl)
+        secs = fit_s + time.perf_counter() - t1
+        for metric, v in evaluate_recommendations(recs, truth, k, new_only=excl, customers=active).items():
+            rows.append(("recommender", mode, metric, v, secs))
+        for b in baselines:
+            t1 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                br = baseline_recommendations(tm, b, k, horizon=h, asof=f.split.cutoff, exclude_purchased=excl,
+                                              customers=active, level=level, hierarchy=hierarchy)
+            secs = time.perf_counter() - t1
+            for metric, v in evaluate_recommendations(br, truth, k, new_only=excl, customers=active).items():
+                rows.append((b, mode, metric, v, secs))
+    out = pd.DataFrame(rows, columns=["model", "mode", "metric", "value", "fit_seconds"])
+    out.attrs.update({"cutoff": f.split.cutoff, "horizon": h, "k": k, "customers": len(active),
+                      "training": rec.training_})
+    return out
