@@ -11,7 +11,7 @@ from .rules import association_rules, rule_value
 from .sequences import follow_ups, sequential_patterns
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
 from . import models, value
-from .models import recommend
+from .models import compare, recommend
 
 __version__ = "0.1.0"
 
@@ -27,6 +27,7 @@ __all__ = sorted([
     "SequenceDtype",
     "TransactionMatrix",
     "association_rules",
+    "compare",
     "follow_ups",
     "frequent_itemsets",
     "read_baskets",

@@ -321,3 +321,90 @@ def chain_forecast(P: dict, start, steps: int, reward):
         dist = nxt
         out.append(sum(ps * reward(s) for s, ps in dist.items()))
     return out
+
+
+# ---------------------------------------------------------------- models
+
+def customer_features_loop(tm, cutoff, windows=(30, 90)):
+    """Per customer counts and times before ``cutoff``, one basket at a time."""
+    import numpy as np
+    import pandas as pd
+    cut = pd.Timestamp(cutoff)
+    rev = tm.revenue
+    out = {}
+    for b in range(tm.n_baskets):
+        c = tm.customer_codes[b]
+        t = pd.Timestamp(tm.times[b])
+        if c < 0 or t >= cut:
+            continue
+        a, e = tm.indptr[b], tm.indptr[b + 1]
+        spend = float(np.nansum(rev[a:e])) if rev is not None else 0.0
+        d = out.setdefault(tm.customer_labels[c], {"times": [], "spend": [], "lines": []})
+        d["times"].append(t)
+        d["spend"].append(spend)
+        d["lines"].append(int(e - a))
+    rows = {}
+    for c, d in sorted(out.items()):
+        days = sorted({t.normalize() for t in d["times"]})
+        gaps = [(b - a).days for a, b in zip(days, days[1:])]
+        r = {"n_baskets": len(d["times"]), "frequency": len(days) - 1,
+             "recency": float((days[-1] - days[0]).days), "T": float((cut.normalize() - days[0]).days),
+             "recency_days": (cut - max(d["times"])) / pd.Timedelta(days=1),
+             "spend_total": sum(d["spend"]), "basket_size": sum(d["lines"]) / len(d["lines"]),
+             "ipt_mean": float(np.mean(gaps)) if gaps else np.nan}
+        for w in windows:
+            r[f"baskets_{w}d"] = sum((cut - t) / pd.Timedelta(days=1) <= w for t in d["times"])
+        rows[c] = r
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ranking_metrics(recs: dict, relevant: dict, k: int):
+    """Hit rate, precision, recall and MAP at k by the textbook definitions.
+
+    ``recs``: customer -> ranked list; ``relevant``: customer -> set (every
+    customer judged is a key of ``relevant``)."""
+    import numpy as np
+    hit, prec, rec, ap = [], [], [], []
+    for c, rel in relevant.items():
+        ranked = list(recs.get(c, []))[:k]
+        hits = [i in rel for i in ranked]
+        hit.append(any(hits))
+        prec.append(sum(hits) / k)
+        if rel:
+            rec.append(sum(hits) / len(rel))
+            s, n = 0.0, 0
+            for i, h in enumerate(hits, 1):
+                if h:
+                    n += 1
+                    s += n / i
+            ap.append(s / min(len(rel), k))
+    return {"hit_rate": np.mean(hit), "precision": np.mean(prec),
+            "recall": np.mean(rec) if rec else np.nan, "map": np.mean(ap) if ap else np.nan}
+
+
+def cooccurrence_scores(customer_items: dict, n_neighbors: int):
+    """Item-to-item cosine over customers, each item's ``n_neighbors`` most
+    similar others kept (ties by item), summed over a customer's items."""
+    import numpy as np
+    buyers = {}
+    for c, items in customer_items.items():
+        for i in items:
+            buyers.setdefault(i, set()).add(c)
+    items = sorted(buyers)
+    nbrs = {}
+    for i in items:
+        sims = []
+        for j in items:
+            if j != i:
+                co = len(buyers[i] & buyers[j])
+                if co:
+                    sims.append((-co / np.sqrt(len(buyers[i]) * len(buyers[j])), j))
+        nbrs[i] = {j: -s for s, j in sorted(sims)[:n_neighbors]}
+    out = {}
+    for c, its in customer_items.items():
+        sc = {}
+        for i in its:
+            for j, s in nbrs[i].items():
+                sc[j] = sc.get(j, 0.0) + s
+        out[c] = sc
+    return out

@@ -9,9 +9,10 @@ and when?" per customer.
 - :func:`compare`: classification, regression, time series, clustering,
   association and sequence discovery side by side on one split.
 """
+from ._compare import MODEL_TYPES, Comparison, compare
 from ._features import Features, Split, features, temporal_split
 from ._recommend import (BASELINES, METHODS, Recommender, baseline_recommendations, evaluate_recommendations,
                          recommend, recommendation_benchmark)
 
-__all__ = ["BASELINES", "Features", "METHODS", "Recommender", "Split", "baseline_recommendations",
+__all__ = ["BASELINES", "Comparison", "Features", "MODEL_TYPES", "METHODS", "Recommender", "Split", "baseline_recommendations", "compare",
            "evaluate_recommendations", "features", "recommend", "recommendation_benchmark", "temporal_split"]

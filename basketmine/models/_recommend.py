@@ -507,9 +507,11 @@ def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.Da
     fu_due = top["fu_due"].where(top["fu_conf_recent"] > 0)
     rep_due = top["repeat_due"]
     bg = pd.Series(src.median_next[top["customer"].to_numpy()], index=top.index)
-    days = np.where(fu_due >= 0, fu_due, np.where(rep_due >= 0, rep_due, bg))
-    source = np.where(fu_due >= 0, "follow-up lag", np.where(rep_due >= 0, "repeat interval", "BG/NBD"))
     h_days = src.horizon / pd.Timedelta(days=1)
+    days = np.where(fu_due >= 0, fu_due, np.where(rep_due >= 0, rep_due, bg))
+    # a recommendation says "within the horizon": its timing is too
+    days = np.clip(days, 0.0, h_days)
+    source = np.where(fu_due >= 0, "follow-up lag", np.where(rep_due >= 0, "repeat interval", "BG/NBD"))
     out = pd.DataFrame({
         "customer": src.hist.customers[top["customer"].to_numpy()],
         "rank": top["rank"].to_numpy(),
@@ -559,7 +561,7 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
         ``expected_days`` (from ``asof``) and ``expected_date``, ``timing``
         (what the timing comes from: the follow-up's median lag, the
         customer's own repeat interval, or the BG/NBD median time to the
-        next purchase), ``bought_before``.
+        next purchase; at most the horizon), ``bought_before``.
 
     Examples
     --------
@@ -567,7 +569,7 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", "InvoiceNo",
     ...                  "StockCode", customer="CustomerID", time="InvoiceDate",
     ...                  quantity="Quantity", price="UnitPrice")
-    >>> recs = bm.recommend(tm, customers=[12347], k=3, exclude_purchased=True)
+    >>> recs = bm.recommend(tm, customers=["12407"], k=3, exclude_purchased=True)
     >>> list(recs.columns)
     ['customer', 'rank', 'item', 'score', 'reason', 'expected_days', 'expected_date', 'timing', 'bought_before']
     >>> len(recs), bool(recs["bought_before"].any())
@@ -665,7 +667,8 @@ def evaluate_recommendations(recs: pd.DataFrame, truth: pd.DataFrame, k: int | N
         ``map`` (mean average precision at k): hit rate and precision over
         all customers judged, recall and MAP over those with at least one
         relevant item; ``timing_mae_days`` and ``timing_median_ae_days``
-        over hits with a predicted timing; the counts ``customers``,
+        over hits with a predicted timing, and ``timing_mae_half_horizon_days``,
+        the error of always answering half the horizon, for scale; the counts ``customers``,
         ``customers_with_relevant``.
     """
     owner = "evaluate_recommendations"
@@ -714,6 +717,10 @@ def evaluate_recommendations(recs: pd.DataFrame, truth: pd.DataFrame, k: int | N
         e = (m["expected_days"] - m["days"]).abs()[m["hit"]].dropna()
         out["timing_mae_days"] = float(e.mean()) if len(e) else np.nan
         out["timing_median_ae_days"] = float(e.median()) if len(e) else np.nan
+        if "horizon_days" in recs.attrs or "horizon" in recs.attrs:
+            half = recs.attrs["horizon"] / pd.Timedelta(days=1) / 2
+            e0 = (half - m["days"]).abs()[m["hit"] & m["expected_days"].notna()]
+            out["timing_mae_half_horizon_days"] = float(e0.mean()) if len(e0) else np.nan
     out["customers"] = len(cust)
     out["customers_with_relevant"] = int(has_rel.sum())
     return pd.Series(out, name="value")

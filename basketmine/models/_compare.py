@@ -1,0 +1,505 @@
+"""The six classic model types on one temporal split, side by side."""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._validation import BOOL, Interval, InvalidParameterError, Options, check
+from ..transactions import TransactionMatrix
+from ._features import Features, features
+from ._recommend import Recommender, baseline_recommendations, evaluate_recommendations
+
+__all__ = ["Comparison", "MODEL_TYPES", "compare"]
+
+#: The model types :func:`compare` runs, in its table's order.
+MODEL_TYPES = ("classification", "regression", "time series", "clustering", "association",
+               "sequence discovery")
+
+_COLUMNS = ["model_type", "model", "metric", "value", "baseline", "baseline_value", "fit_seconds", "note"]
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` measured.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per model type, model and metric: ``model_type``, ``model``,
+        ``metric``, ``value``, ``baseline`` (the model it is judged
+        against), ``baseline_value``, ``fit_seconds``, ``note`` (why a model
+        was skipped, when it was).
+    plots : dict
+        Data for plots: ``"churn_roc"`` (false/true positive rates per
+        classifier), ``"spend"`` (actual vs predicted holdout spend per
+        customer), ``"forecasts"`` (weekly actuals, forecasts and intervals
+        per series), ``"segments"`` (the cluster profile table and the
+        cross-table with the value module's customer classes),
+        ``"silhouette"`` (score per k).
+    features : Features
+    """
+
+    table: pd.DataFrame
+    plots: dict = field(default_factory=dict)
+    features: Features | None = None
+
+
+class _Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, mtype, model, metric, value, baseline=None, baseline_value=np.nan, secs=np.nan, note=""):
+        self.rows.append((mtype, model, metric, float(value) if value is not None else np.nan,
+                          baseline, float(baseline_value), float(secs), note))
+
+    def skip(self, mtype, model, reason):
+        self.add(mtype, model, "skipped", np.nan, note=reason)
+
+    def frame(self):
+        return pd.DataFrame(self.rows, columns=_COLUMNS)
+
+
+def _X(f: Features) -> pd.DataFrame:
+    return f.customers.drop(columns=[c for c in ("n_days",) if c in f.customers])
+
+
+def _classification(f: Features, tab: _Table, plots: dict, rs: int, k_share: float):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss, roc_auc_score, roc_curve
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mt = "classification"
+    X = _X(f).to_numpy(np.float64)
+    y = f.targets["active"].to_numpy()
+    if y.all() or not y.any():
+        tab.skip(mt, "purchase in holdout", "every customer (or none) bought in the holdout: nothing to classify")
+        return
+    # customers are split in two: models learn on one half, are judged on the other
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=0.5, random_state=rs, stratify=y)
+    if y[tr].all() or not y[tr].any() or y[te].all() or not y[te].any():
+        tab.skip(mt, "purchase in holdout", "too few customers of one class to split")
+        return
+    n_top = max(1, int(round(k_share * len(te))))
+    base_p = np.full(len(te), y[tr].mean())
+
+    def prec_at(p):
+        top = np.argsort(-p, kind="stable")[:n_top]
+        return y[te][top].mean()
+
+    # the BG/NBD probability of a purchase within the horizon is the competitor
+    from ..value import BetaGeo, ConvergenceWarning
+    hd = f.split.horizon / pd.Timedelta(days=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bg = BetaGeo().fit(f.customers[["frequency", "recency", "T"]])
+    p_bg = np.clip(bg.probability_of_purchase(hd, f.customers).to_numpy()[te], 1e-6, 1 - 1e-6)
+    models = {
+        "logistic regression": make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
+                                             LogisticRegression(max_iter=2000)),
+        "gradient boosting (calibrated)": CalibratedClassifierCV(
+            HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=rs),
+            method="isotonic", cv=3),
+    }
+    roc = {}
+    for name, model in models.items():
+        t0 = time.perf_counter()
+        model.fit(X[tr], y[tr])
+        secs = time.perf_counter() - t0
+        p = np.clip(model.predict_proba(X[te])[:, 1], 1e-6, 1 - 1e-6)
+        tab.add(mt, f"{name}: purchase in holdout", "auc", roc_auc_score(y[te], p), "BG/NBD P(purchase)",
+                roc_auc_score(y[te], p_bg), secs)
+        tab.add(mt, f"{name}: purchase in holdout", "log_loss", log_loss(y[te], p), "base rate",
+                log_loss(y[te], base_p), secs)
+        tab.add(mt, f"{name}: purchase in holdout", f"precision@{k_share:.0%}", prec_at(p),
+                "BG/NBD P(purchase)", prec_at(p_bg), secs)
+        fpr, tpr, _ = roc_curve(y[te], p)
+        roc[name] = pd.DataFrame({"fpr": fpr, "tpr": tpr})
+    fpr, tpr, _ = roc_curve(y[te], p_bg)
+    roc["BG/NBD"] = pd.DataFrame({"fpr": fpr, "tpr": tpr})
+    plots["churn_roc"] = roc
+
+
+def _regression(f: Features, tab: _Table, plots: dict, rs: int):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mt = "regression"
+    X = _X(f).to_numpy(np.float64)
+    y = f.targets["holdout_spend"].to_numpy(np.float64)
+    if f.split.calibration.price is None:
+        tab.skip(mt, "holdout spend", "the log has no prices: no spend to predict")
+        return
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=0.5, random_state=rs)
+    hd = f.split.horizon / pd.Timedelta(days=1)
+    cust = f.customers
+    # naive: the customer's calibration spend rate over the horizon
+    naive = (cust["spend_total"] / np.maximum(cust["tenure_days"], 1.0) * hd).to_numpy()[te]
+    mae = lambda p: float(np.mean(np.abs(y[te] - p)))  # noqa: E731
+    rmse = lambda p: float(np.sqrt(np.mean((y[te] - p) ** 2)))  # noqa: E731
+    preds = {}
+    for name, model in {
+        "linear (ridge)": make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), Ridge(alpha=1.0)),
+        "gradient boosting": HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, loss="absolute_error",
+                                                           random_state=rs),
+    }.items():
+        t0 = time.perf_counter()
+        model.fit(X[tr], y[tr])
+        secs = time.perf_counter() - t0
+        p = np.maximum(model.predict(X[te]), 0.0)
+        preds[name] = p
+        tab.add(mt, f"{name}: holdout spend", "mae", mae(p), "naive spend rate", mae(naive), secs)
+        tab.add(mt, f"{name}: holdout spend", "rmse", rmse(p), "naive spend rate", rmse(naive), secs)
+    # the value module's CLV: BG/NBD expected purchases x Gamma-Gamma expected spend
+    from ..value import BetaGeo, ConvergenceWarning, GammaGamma
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            from ..value import summary
+            s = summary(f.split.calibration, observation_end=f.split.cutoff - pd.Timedelta(1, "ns"))
+            s = s.reindex(cust.index)
+            bg = BetaGeo().fit(s)
+            rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+            gg = GammaGamma().fit(rep)
+            spend = gg.expected_spend(s.assign(monetary_value=s["monetary_value"].clip(lower=0))).to_numpy()
+            p = bg.expected_purchases(hd, s).to_numpy() * spend
+        secs = time.perf_counter() - t0
+        preds["BG/NBD x Gamma-Gamma"] = p[te]
+        tab.add(mt, "BG/NBD x Gamma-Gamma: holdout spend", "mae", mae(p[te]), "naive spend rate", mae(naive), secs)
+        tab.add(mt, "BG/NBD x Gamma-Gamma: holdout spend", "rmse", rmse(p[te]), "naive spend rate", rmse(naive),
+                secs)
+    except (InvalidParameterError, ValueError) as exc:
+        tab.skip(mt, "BG/NBD x Gamma-Gamma: holdout spend", f"the value models could not be fitted: {exc}")
+    plots["spend"] = pd.DataFrame({"actual": y[te], "naive": naive, **preds}, index=cust.index[te])
+
+
+def _mase_smape(actual, fc, scale):
+    a, p = np.asarray(actual, float), np.asarray(fc, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mase = np.mean(np.abs(a - p)) / scale if scale > 0 else np.nan
+        den = np.abs(a) + np.abs(p)
+        smape = np.mean(np.where(den > 0, 2 * np.abs(a - p) / den, 0.0))
+    return mase, smape
+
+
+def _time_series(f: Features, tab: _Table, plots: dict, n_series: int, season: int):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    mt = "time series"
+    if f.attrs["freq"] != "W":
+        tab.skip(mt, "weekly sales", f"features were built with freq={f.attrs['freq']!r}; the series models use 'W'")
+        return
+    cal = f.series_matrix("baskets")
+    hold = f.series_matrix("baskets", holdout=True)
+    # whole weeks only: drop a partial first / last week on either side
+    cal = cal.iloc[1:-1] if len(cal) > 2 else cal
+    hold = hold.iloc[1:-1] if len(hold) > 2 else hold
+    top = cal.sum().sort_values(ascending=False, kind="stable").index[:n_series]
+    hold = hold.reindex(columns=top, fill_value=0)
+    H = len(hold)
+    if H == 0 or len(cal) < 8:
+        tab.skip(mt, "weekly sales", f"{len(cal)} calibration and {H} whole holdout weeks: too short to forecast")
+        return
+    seasonal = len(cal) >= 2 * season
+    if not seasonal:
+        note = (f"{len(cal)} weeks of history is under two seasons of {season} weeks: seasonal models "
+                f"skipped; non-seasonal ETS and ARIMA against the naive forecast")
+        tab.skip(mt, "seasonal ETS / SARIMA, seasonal naive", note)
+    per = {}
+    fc_data = {}
+    for u in top:
+        yv = cal[u].to_numpy(np.float64)
+        av = hold[u].to_numpy(np.float64)
+        m = season if seasonal else 1
+        scale = np.mean(np.abs(yv[m:] - yv[:-m])) if len(yv) > m else np.nan
+        naive = np.resize(yv[-m:], H) if seasonal else np.full(H, yv[-1])
+        fcs = {"naive" if not seasonal else "seasonal naive": (naive, None, None, 0.0)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            try:
+                ets = ExponentialSmoothing(yv, trend="add", damped_trend=True,
+                                           seasonal="add" if seasonal else None,
+                                           seasonal_periods=season if seasonal else None).fit()
+                pe = ets.forecast(H)
+                sd = np.std(ets.resid, ddof=1) * np.sqrt(np.arange(1, H + 1))
+                fcs["ETS (damped Holt-Winters)"] = (pe, pe - 1.96 * sd, pe + 1.96 * sd, time.perf_counter() - t0)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                fcs["ETS (damped Holt-Winters)"] = (None, None, str(exc), 0.0)
+            t0 = time.perf_counter()
+            try:
+                order = (1, 1, 1)
+                sar = SARIMAX(yv, order=order, seasonal_order=(1, 0, 0, season) if seasonal else (0, 0, 0, 0)).fit(
+                    disp=False)
+                fr = sar.get_forecast(H)
+                ci = np.asarray(fr.conf_int(alpha=0.05))
+                fcs["SARIMAX(1,1,1)"] = (np.asarray(fr.predicted_mean), ci[:, 0], ci[:, 1], time.perf_counter() - t0)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                fcs["SARIMAX(1,1,1)"] = (None, None, str(exc), 0.0)
+        rows = {}
+        for name, (p, lo, hi, secs) in fcs.items():
+            if p is None:
+                rows[name] = (np.nan, np.nan, np.nan, secs, hi)
+                continue
+            p = np.maximum(p, 0.0)
+            mase, smape = _mase_smape(av, p, scale)
+            cover = np.mean((av >= lo) & (av <= hi)) if lo is not None else np.nan
+            rows[name] = (mase, smape, cover, secs, "")
+        per[u] = rows
+        fc_data[u] = pd.DataFrame({"actual": av, **{n: np.maximum(v[0], 0) for n, v in fcs.items() if v[0] is not None},
+                                   **{f"{n} lower": v[1] for n, v in fcs.items() if v[1] is not None},
+                                   **{f"{n} upper": v[2] for n, v in fcs.items()
+                                      if v[0] is not None and v[2] is not None}},
+                                  index=hold.index)
+    base_name = "seasonal naive" if seasonal else "naive"
+    for name in next(iter(per.values())):
+        if name == base_name:
+            continue
+        vals = np.array([per[u][name][:4] for u in top], dtype=float)
+        base = np.array([per[u][base_name][:4] for u in top], dtype=float)
+        fails = [per[u][name][4] for u in top if per[u][name][4]]
+        note = f"{len(fails)} of {len(top)} series failed to fit" if fails else ""
+        label = f"{name}: weekly baskets of the top {len(top)} items"
+        tab.add(mt, label, "mase (mean)", np.nanmean(vals[:, 0]), base_name, np.nanmean(base[:, 0]),
+                np.nansum(vals[:, 3]), note)
+        tab.add(mt, label, "smape (mean)", np.nanmean(vals[:, 1]), base_name, np.nanmean(base[:, 1]),
+                np.nansum(vals[:, 3]), note)
+        tab.add(mt, label, "95% interval coverage", np.nanmean(vals[:, 2]), None, np.nan, np.nansum(vals[:, 3]),
+                note)
+    # aggregated series (all top series summed)
+    plots["forecasts"] = fc_data
+    plots["forecast_metrics"] = pd.DataFrame(
+        [(u, n, *v[:3]) for u, rows in per.items() for n, v in rows.items()],
+        columns=["series", "model", "mase", "smape", "coverage"])
+
+
+def _clustering(f: Features, tm_cal: TransactionMatrix, tab: _Table, plots: dict, rs: int, n_clusters):
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
+    mt = "clustering"
+    cust = f.customers
+    cols = ["recency_days", "n_baskets", "spend_total"] + [c for c in cust.columns if c.startswith("share_")]
+    Z = cust[cols].to_numpy(np.float64)
+    Z[:, 1] = np.log1p(Z[:, 1])
+    Z[:, 2] = np.log1p(np.maximum(Z[:, 2], 0))
+    Z = StandardScaler().fit_transform(np.nan_to_num(Z))
+    n = len(Z)
+    if n < 4:
+        tab.skip(mt, "k-means", f"{n} customers: too few to cluster")
+        return
+    t0 = time.perf_counter()
+    sample = np.random.default_rng(rs).choice(n, min(n, 3000), replace=False)
+    scores = {}
+    if n_clusters is None:
+        for k in range(2, min(8, n - 1) + 1):
+            lab = KMeans(k, n_init=4, random_state=rs).fit_predict(Z)
+            if len(np.unique(lab[sample])) > 1:
+                scores[k] = silhouette_score(Z[sample], lab[sample])
+        k = max(scores, key=scores.get) if scores else 2
+    else:
+        k = n_clusters
+    km = KMeans(k, n_init=4, random_state=rs).fit(Z)
+    secs = time.perf_counter() - t0
+    lab = km.labels_
+    sil = silhouette_score(Z[sample], lab[sample]) if len(np.unique(lab[sample])) > 1 else np.nan
+    from ..value import customer_classes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        classes = customer_classes(tm_cal, observation_end=f.split.cutoff - pd.Timedelta(1, "ns"))
+    cls = classes["customer_class"].reindex(cust.index).astype(str).to_numpy()
+    ari = adjusted_rand_score(cls, lab)
+    # RFM quintile cells as the baseline segmentation
+    from ..value import rfm
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            r = rfm(tm_cal, observation_end=f.split.cutoff - pd.Timedelta(1, "ns")).reindex(cust.index)
+            seg = r["segment"].astype(str).to_numpy()
+            sil_rfm = silhouette_score(Z[sample], seg[sample]) if len(np.unique(seg[sample])) > 1 else np.nan
+            ari_rfm = adjusted_rand_score(cls, seg)
+        except InvalidParameterError:
+            sil_rfm = ari_rfm = np.nan
+    tab.add(mt, f"k-means (k={k})", "silhouette", sil, "RFM segments", sil_rfm, secs)
+    tab.add(mt, f"k-means (k={k})", "adjusted Rand vs customer classes", ari, "RFM segments", ari_rfm, secs)
+    prof = cust[["recency_days", "n_baskets", "spend_total", "basket_size"]].assign(segment=lab, active=f.targets["active"])
+    profile = prof.groupby("segment").agg(customers=("n_baskets", "size"), recency_days=("recency_days", "median"),
+                                          baskets=("n_baskets", "median"), spend=("spend_total", "median"),
+                                          basket_size=("basket_size", "median"),
+                                          active_in_holdout=("active", "mean"))
+    profile["share_of_spend"] = prof.groupby("segment")["spend_total"].sum() / max(prof["spend_total"].sum(), 1e-12)
+    plots["segments"] = {"profile": profile,
+                         "classes": pd.crosstab(pd.Series(lab, name="segment"), pd.Series(cls, name="class"))}
+    plots["silhouette"] = pd.Series(scores, name="silhouette", dtype=float)
+
+
+def _recommendations(tm, f: Features, tab: _Table, plots: dict, k: int, rs: int, level, hierarchy):
+    active = f.targets.index[f.targets["active"].to_numpy()]
+    if len(active) == 0:
+        for mt in ("association", "sequence discovery"):
+            tab.skip(mt, "next items", "no customer of the calibration period bought in the holdout")
+        return
+    truth = f.holdout_pairs
+    cut, h = f.split.cutoff, f.split.horizon
+    res = {}
+
+    def run(kind, excl):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            r = baseline_recommendations(tm, kind, k, horizon=h, asof=cut, exclude_purchased=excl, customers=active,
+                                         level=level, hierarchy=hierarchy)
+        return evaluate_recommendations(r, truth, k, new_only=excl, customers=active), time.perf_counter() - t0
+
+    for kind in ("popularity", "repeat", "cooccurrence", "rules", "follow_ups"):
+        for excl in (False, True):
+            res[kind, excl] = run(kind, excl)
+    t0 = time.perf_counter()
+    rec = Recommender(h, level=level, hierarchy=hierarchy, random_state=rs).fit(tm, cut)
+    fit_s = time.perf_counter() - t0
+    for excl in (False, True):
+        r = rec.recommend(active, k, exclude_purchased=excl)
+        res["recommender", excl] = (evaluate_recommendations(r, truth, k, new_only=excl, customers=active),
+                                    fit_s)
+    names = {"rules": ("association", "association rules on the last basket"),
+             "follow_ups": ("sequence discovery", "follow-up rules within the horizon"),
+             "recommender": ("association", "learned ranker over rules, follow-ups and co-occurrence")}
+    for kind, (mt, label) in names.items():
+        for excl in (False, True):
+            mode = "new items" if excl else "any item"
+            m, secs = res[kind, excl]
+            # the strongest single baseline for this mode
+            bases = ["popularity", "cooccurrence"] + ([] if excl else ["repeat"])
+            best = max(bases, key=lambda b: res[b, excl][0]["hit_rate"])
+            for metric in ("hit_rate", "precision", "recall", "map"):
+                tab.add(mt, f"{label} ({mode})", f"{metric}@{k}", m[metric], best, res[best, excl][0][metric],
+                        secs)
+            if kind in ("follow_ups", "recommender") and "timing_mae_days" in m:
+                tab.add(mt, f"{label} ({mode})", "timing MAE (days)", m["timing_mae_days"], "half the horizon",
+                        m["timing_mae_half_horizon_days"], secs)
+    plots["recommendations"] = pd.DataFrame(
+        {(kind, "new items" if excl else "any item"): v[0] for (kind, excl), v in res.items()}).T
+
+
+def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level: str = "item", hierarchy=None,
+            model_types=MODEL_TYPES, n_series: int = 10, season: int = 52, n_clusters=None,
+            random_state: int = 0, progress: bool = False) -> Comparison:
+    """Run the six model types, each with its baselines, on one temporal split.
+
+    Parameters
+    ----------
+    tm : TransactionMatrix
+        With customers and times (prices for the spend models).
+    cutoff : date
+        Models see the baskets before it; they are judged on the ``horizon``
+        after it.
+    k : int
+        Items per customer for the recommendation metrics.
+    level, hierarchy
+        Items or categories (see :func:`features`).
+    model_types : tuple of str
+        A subset of :data:`MODEL_TYPES`.
+    n_series : int
+        How many of the most bought units get a weekly sales forecast.
+    season : int
+        Season length in weeks; seasonal models need two seasons of history
+        and are skipped (with the reason in the table) otherwise.
+    n_clusters : int, optional
+        k of k-means (default: chosen by silhouette among 2..8).
+
+    What each model type does:
+
+    - classification: will the customer buy at all in the holdout — logistic
+      regression and calibrated gradient boosting on the customer features
+      (learned on half the customers, judged on the other half); AUC, log
+      loss, precision at the top 10%; against the BG/NBD probability of a
+      purchase and the base rate;
+    - regression: holdout spend per customer — ridge and gradient boosting;
+      MAE, RMSE; against the naive spend rate, with the value module's
+      BG/NBD x Gamma-Gamma prediction as a competitor;
+    - time series: weekly baskets of the top ``n_series`` units —
+      damped Holt-Winters ETS and SARIMAX with 95% intervals; MASE, sMAPE,
+      interval coverage; against the (seasonal) naive forecast;
+    - clustering: k-means on scaled recency, log frequency, log spend and
+      unit shares; silhouette and agreement (adjusted Rand index) with the
+      value module's customer classes, against RFM segments;
+    - association: next items from association rules fired by the last
+      basket, and the learned recommender; hit rate, precision, recall, MAP
+      at k, for any item and for new items only, against the best of the
+      popularity, personal-repeat and co-occurrence baselines;
+    - sequence discovery: next items from follow-up rules within the
+      horizon, with the timing error of their median lag.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", "InvoiceNo",
+    ...                  "StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> cmp = bm.compare(tm, "2011-09-01", model_types=("classification", "clustering"))
+    >>> sorted(cmp.table["model_type"].unique())
+    ['classification', 'clustering']
+    """
+    owner = "compare"
+    check(owner, "k", k, Interval("int", 1, None, "left"))
+    check(owner, "n_series", n_series, Interval("int", 1, None, "left"))
+    check(owner, "season", season, Interval("int", 2, None, "left"))
+    check(owner, "n_clusters", n_clusters, (Options((None,)), Interval("int", 2, None, "left")))
+    check(owner, "progress", progress, BOOL)
+    if isinstance(model_types, str) or not isinstance(model_types, (tuple, list)) or not model_types:
+        raise InvalidParameterError(
+            f"The 'model_types' parameter of {owner} must be a non-empty tuple of "
+            f"{', '.join(MODEL_TYPES)}. Got {model_types!r} instead.")
+    for m in model_types:
+        check(owner, "model_types", m, Options(MODEL_TYPES))
+    say = print if progress else (lambda *a, **kw: None)
+    f = features(tm, cutoff, horizon=horizon, level=level, hierarchy=hierarchy, freq="W")
+    tab = _Table()
+    plots: dict = {}
+    t0 = time.perf_counter()
+    for mt in MODEL_TYPES:
+        if mt not in model_types:
+            continue
+        if mt == "classification":
+            _classification(f, tab, plots, random_state, 0.1)
+        elif mt == "regression":
+            _regression(f, tab, plots, random_state)
+        elif mt == "time series":
+            _time_series(f, tab, plots, n_series, season)
+        elif mt == "clustering":
+            _clustering(f, f.split.calibration, tab, plots, random_state, n_clusters)
+        elif mt == "association" or (mt == "sequence discovery" and "association" not in model_types):
+            _recommendations(tm, f, tab, plots, k, random_state, level, hierarchy)
+        say(f"{mt}: done ({time.perf_counter() - t0:.1f}s)")
+    table = tab.frame()
+    order = {m: i for i, m in enumerate(MODEL_TYPES)}
+    table = table.sort_values("model_type", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    if set(model_types) == {"sequence discovery"} or set(model_types) == {"association"}:
+        table = table[table["model_type"].isin(model_types)].reset_index(drop=True)
+    table.attrs.update({"cutoff": f.split.cutoff, "horizon": f.split.horizon, "customers": len(f.customers),
+                        "active_in_holdout": int(f.targets["active"].sum())})
+    return Comparison(table, plots, f)
