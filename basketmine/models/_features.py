@@ -418,7 +418,7 @@ def features(tm: TransactionMatrix, cutoff, *, horizon="90D", level: str = "item
     12427             1          0         271.6        303.5
     12434             1          0         160.5        286.2
     >>> int(f.targets["active"].sum()), len(f.targets)
-    (172, 315)
+    (201, 384)
     """
     owner = "features"
     _need_log(tm, owner)
