@@ -199,8 +199,13 @@ def test_exclude_purchased_gives_only_new_items(recommender, feats):
 def test_recommend_function_matches_class(tm):
     recs = bm.recommend(tm, customers=["12407", "12427"], k=3, asof=CUT)
     assert list(recs["customer"].unique()) == ["12407", "12427"] and len(recs) == 6
+
+
+
+def test_unknown_customer_warns(recommender):
     with pytest.warns(UserWarning, match="no purchase before"):
-        M.Recommender().fit(tm, CUT).recommend(["12407", "nobody"], k=2)
+        recs = recommender.recommend(["12407", "nobody"], k=2)
+    assert list(recs["customer"].unique()) == ["12407"]
 
 
 def test_no_candidate_source_sees_the_holdout(frame, tm):
@@ -289,11 +294,11 @@ def test_empty_holdout_and_missing_customer():
         bm.recommend(nocust)
 
 
-def test_recommender_bad_parameters(tm):
+def test_recommender_bad_parameters(tm, recommender):
     with pytest.raises(bm.InvalidParameterError, match="'methods' parameter of Recommender.fit"):
         M.Recommender(methods=("magic",)).fit(tm)
     with pytest.raises(bm.InvalidParameterError, match="'k' parameter of Recommender.recommend"):
-        M.Recommender().fit(tm, CUT).recommend(k=0)
+        recommender.recommend(k=0)
     with pytest.raises(bm.InvalidParameterError, match="'kind' parameter of baseline_recommendations"):
         M.baseline_recommendations(tm, "astrology")
     with pytest.raises(bm.InvalidParameterError, match="'model_types' parameter of compare"):
@@ -304,3 +309,15 @@ def test_short_series_is_a_documented_skip(tm):
     cmp = bm.compare(tm.between("2011-08-01", None), "2011-09-15", horizon="30D", model_types=("time series",))
     row = cmp.table.iloc[0]
     assert row["metric"] == "skipped" and "too short" in row["note"]
+
+
+def test_learned_timing_beats_the_rule_timing_on_the_sample(tm, feats, recommender):
+    """The timing regressor against the signal it learns from, on the holdout."""
+    rec = recommender
+    active = feats.targets.index[feats.targets["active"]]
+    learned = rec.recommend(active, 10)
+    m_learned = M.evaluate_recommendations(learned, feats.holdout_pairs, 10, customers=active)
+    fu = M.baseline_recommendations(tm, "follow_ups", 10, asof=CUT, customers=active)
+    m_rule = M.evaluate_recommendations(fu, feats.holdout_pairs, 10, customers=active)
+    assert m_learned["timing_mae_days"] < m_rule["timing_mae_days"]
+    assert learned["expected_date"].ge(pd.Timestamp(CUT)).all()

@@ -15,24 +15,13 @@ import scipy.sparse as sp
 
 from .._validation import Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
+from ..value._summary import _timestamp
 
 __all__ = ["Features", "Split", "features", "temporal_split"]
 
 _DAY = np.timedelta64(1, "D")
 _LEVELS = ("item", "category")
 _FREQS = ("D", "W", "M")
-
-
-def _timestamp(owner: str, name: str, value) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if ts is pd.NaT or ts is None:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a date or time (e.g. '2011-09-01'). "
-            f"Got {value!r} instead.")
-    return ts
 
 
 def _timedelta(owner: str, name: str, value) -> pd.Timedelta:
@@ -95,7 +84,7 @@ def temporal_split(tm: TransactionMatrix, cutoff, horizon="90D", *, owner: str =
     (1542, 752)
     """
     _need_log(tm, owner, customers=False)
-    cut = _timestamp(owner, "cutoff", cutoff)
+    cut = _timestamp(owner, "cutoff", cutoff, optional=False)
     h = _timedelta(owner, "horizon", horizon)
     lo, hi = pd.Timestamp(tm.times.min()), pd.Timestamp(tm.times.max())
     if not (lo < cut <= hi):

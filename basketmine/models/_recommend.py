@@ -232,6 +232,7 @@ class _Sources:
             cand[col] = self.cust[col].to_numpy()[c]
         cand["p_alive"] = self.p_alive[c]
         cand["expected_purchases"] = self.expected[c]
+        cand["median_next"] = self.median_next[c]
         cand["share_of_customer"] = cand["baskets"] / cand["n_baskets"]
         # ranks within the customer's candidates: what a per-customer ordering needs
         g = cand.assign(neg_last=-cand["last_days"].fillna(1e9)).groupby("customer")
@@ -255,14 +256,19 @@ FEATURES = ["baskets", "first_days", "last_days", "interval", "repeat_due", "sha
             "p_alive", "expected_purchases"]
 
 
-def _matrix(cand: pd.DataFrame) -> np.ndarray:
-    """The ranker's input; a missing value (no interval, no rule fired) becomes -1e6, below any
+#: The timing model's features: the ranker's and the rule-based timings.
+TIMING_FEATURES = FEATURES + ["median_next"]
+
+
+def _matrix(cand: pd.DataFrame, columns=None) -> np.ndarray:
+    """A model's input; a missing value (no interval, no rule fired) becomes -1e6, below any
     real value, so that a column missing throughout still trains."""
-    return np.nan_to_num(cand[FEATURES].to_numpy(np.float64), nan=-1e6)
+    return np.nan_to_num(cand[columns or FEATURES].to_numpy(np.float64), nan=-1e6)
 
 
-def _labels(log: TransactionMatrix, hist: History, start: pd.Timestamp, end: pd.Timestamp) -> set:
-    """(customer row, unit) bought in [start, end) by customers of ``hist``."""
+def _labels(log: TransactionMatrix, hist: History, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """(customer row, unit) -> days from ``start`` to the first purchase in
+    [start, end), for the customers of ``hist``."""
     w = log.between(start, end)
     brow = np.repeat(np.arange(w.n_baskets), w.basket_lengths())
     row_of = np.full(len(log.customer_labels), -1, dtype=np.int64)
@@ -270,7 +276,9 @@ def _labels(log: TransactionMatrix, hist: History, start: pd.Timestamp, end: pd.
     cc = w.customer_codes[brow]
     r = np.where(cc >= 0, row_of[np.maximum(cc, 0)], -1)
     ok = r >= 0
-    return set(zip(r[ok].tolist(), w.indices[ok].tolist()))
+    days = (w.times[brow[ok]] - np.datetime64(start, "ns")) / np.timedelta64(1, "D")
+    first = pd.Series(days).groupby([r[ok], w.indices[ok]]).min()
+    return dict(zip(first.index.tolist(), first.to_numpy().tolist()))
 
 
 class Recommender:
@@ -388,7 +396,8 @@ class Recommender:
             active = np.zeros(src.n_cust, dtype=bool)
             active[[c for c, _ in pos]] = True
             keep = active[cand["customer"].to_numpy()]
-            tables.append(cand[keep].assign(window=w))
+            tables.append(cand[keep].assign(window=w, _days=[pos.get((c, u), np.nan) for c, u in zip(
+                cand["customer"].to_numpy()[keep].tolist(), cand["unit"].to_numpy()[keep].tolist())]))
             labels.append(y[keep])
             counts["any"] += len(pos)
             counts["new"] += _count_mode(pos, src.hist, "new")
@@ -406,6 +415,7 @@ class Recommender:
             self.models_[mode] = self._train(cand[mask], y[mask])
             self.training_[mode] = {"rows": int(mask.sum()), "positives": int(y[mask].sum()),
                                     "recall_of_candidates": float(y[mask].sum() / max(1, counts[mode]))}
+        self.timing_model_ = self._train_timing(cand[y], cand["_days"].to_numpy()[y])
         say(f"rankers trained ({time.perf_counter() - t0:.1f}s)")
         self.sources_ = _Sources(log, asof, h, params)
         self.candidates_ = self.sources_.candidates(methods)
@@ -436,6 +446,19 @@ class Recommender:
         weight = 1.0 / cnt[inv]
         return model.fit(_matrix(X), y, sample_weight=weight * len(y) / weight.sum())
 
+    def _train_timing(self, X: pd.DataFrame, days: np.ndarray):
+        """Days to the purchase, learned on the training window's purchases."""
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        if len(days) < 20:
+            return None
+        rng = np.random.default_rng(self.random_state)
+        if len(days) > self.max_training_rows:
+            take = np.sort(rng.choice(len(days), self.max_training_rows, replace=False))
+            X, days = X.iloc[take], days[take]
+        model = HistGradientBoostingRegressor(loss="absolute_error", max_iter=100, learning_rate=0.1,
+                                              min_samples_leaf=50, random_state=self.random_state)
+        return model.fit(_matrix(X, TIMING_FEATURES), days)
+
     def recommend(self, customers=None, k: int = 10, *, exclude_purchased: bool = False) -> pd.DataFrame:
         """The top ``k`` items per customer (see :func:`recommend`)."""
         owner = "Recommender.recommend"
@@ -456,7 +479,19 @@ class Recommender:
             score = cand["pop_recent"].to_numpy(np.float64)
         else:
             score = model.predict_proba(_matrix(cand))[:, 1]
-        return _finish(cand.assign(score=score), src, k, "model")
+        out = _finish(cand.assign(score=score), src, k, "model")
+        if self.timing_model_ is not None and len(out):
+            out = self._learned_timing(out, cand)
+        return out
+
+    def _learned_timing(self, out: pd.DataFrame, cand: pd.DataFrame) -> pd.DataFrame:
+        src = self.sources_
+        rows = {c: i for i, c in enumerate(src.hist.customers)}
+        key = pd.MultiIndex.from_arrays([[rows[c] for c in out["customer"]], src.log.code_of(out["item"])])
+        sub = cand.set_index(["customer", "unit"]).loc[key].reset_index()
+        h_days = src.horizon / pd.Timedelta(days=1)
+        days = np.clip(self.timing_model_.predict(_matrix(sub, TIMING_FEATURES)), 0.0, h_days)
+        return out.assign(expected_days=days, expected_date=src.asof + pd.to_timedelta(days, unit="D"))
 
 
 def _count_mode(pos: set, hist: History, mode: str) -> int:
@@ -558,10 +593,16 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
     DataFrame
         ``customer``, ``rank``, ``item``, ``score`` (the ranker's
         probability of a purchase within the horizon), ``reason``,
-        ``expected_days`` (from ``asof``) and ``expected_date``, ``timing``
-        (what the timing comes from: the follow-up's median lag, the
-        customer's own repeat interval, or the BG/NBD median time to the
-        next purchase; at most the horizon), ``bought_before``.
+        ``expected_days`` (from ``asof``) and ``expected_date``: a
+        gradient-boosting regressor (absolute error) learned on the training
+        window's purchases, from the ranker's features and three timing
+        signals — the due follow-up's median lag, the customer's own repeat
+        interval for the item, the BG/NBD median time to the next purchase —
+        capped at the horizon; ``timing`` names the strongest signal
+        present (``"follow-up lag"``, ``"repeat interval"`` or ``"BG/NBD"``);
+        ``bought_before``.  The baselines of
+        :func:`baseline_recommendations` use that signal itself as the
+        timing.
 
     Examples
     --------

@@ -34,15 +34,15 @@ class Purchases:
     after_end: int
 
 
-def _timestamp(owner: str, name: str, value) -> pd.Timestamp:
+def _timestamp(owner: str, name: str, value, optional: bool = True) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
         ts = pd.NaT
     if ts is pd.NaT or ts is None:
         raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a date or time (e.g. '2011-09-01') "
-            f"or None. Got {value!r} instead.")
+            f"The {name!r} parameter of {owner} must be a date or time (e.g. '2011-09-01')"
+            f"{' or None' if optional else ''}. Got {value!r} instead.")
     return ts
 
 
