@@ -408,3 +408,17 @@ def cooccurrence_scores(customer_items: dict, n_neighbors: int):
                 sc[j] = sc.get(j, 0.0) + s
         out[c] = sc
     return out
+
+
+def mmr_order(items: list, score: dict, similarity, k: int, diversity: float) -> list:
+    """Greedy maximal marginal relevance: repeatedly take the item with the
+    largest score - diversity * max score * (largest similarity to a chosen item)."""
+    chosen = []
+    top = max(score[i] for i in items)
+    left = list(items)
+    while left and len(chosen) < k:
+        best = max(left, key=lambda i: (score[i] - diversity * top * max(
+            [similarity(i, j) for j in chosen], default=0.0), -items.index(i)))
+        chosen.append(best)
+        left.remove(best)
+    return chosen

@@ -26,6 +26,8 @@ def main():
     ap.add_argument("--cutoffs", default="2011-06-01,2011-07-01,2011-08-01,2011-09-01")
     ap.add_argument("--horizon", default="90D")
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--diversity", type=float, default=None,
+                    help="the recommender's diversity (default: its own default)")
     a = ap.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -37,7 +39,8 @@ def main():
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            tab = bm.models.recommendation_benchmark(tm, cut, horizon=a.horizon, k=a.k)
+            extra = {} if a.diversity is None else {"diversity": a.diversity}
+            tab = bm.models.recommendation_benchmark(tm, cut, horizon=a.horizon, k=a.k, **extra)
         secs = time.perf_counter() - t0
         wide = tab.pivot_table(index=["mode", "model"], columns="metric", values="value")
         print(f"\ncut-off {cut}: {tab.attrs['customers']} customers active on both sides, {secs:.0f} s")

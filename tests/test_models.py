@@ -180,12 +180,47 @@ def test_recommend_shape_reasons_timing(recommender):
     recs = recommender.recommend(k=5)
     n = len(recommender.sources_.hist.customers)
     assert recs.groupby("customer").size().eq(5).all() and recs["customer"].nunique() == n
-    assert (recs.groupby("customer")["score"].apply(lambda s: s.is_monotonic_decreasing)).all()
+    assert recs.groupby("customer")["rank"].apply(lambda r: list(r) == list(range(1, 6))).all()
     assert recs["reason"].str.len().gt(0).all()
     assert recs["expected_days"].between(0, 90).all()
     assert set(recs["timing"]) <= {"follow-up lag", "repeat interval", "BG/NBD"}
     again = recommender.recommend(k=5)
     pd.testing.assert_frame_equal(recs, again)
+
+
+def test_diversity_zero_keeps_the_ranker_order(recommender):
+    before = recommender.diversity
+    try:
+        recommender.diversity = 0.0
+        recs = recommender.recommend(k=5)
+    finally:
+        recommender.diversity = before
+    assert recs.groupby("customer")["score"].apply(lambda s: s.is_monotonic_decreasing).all()
+
+
+def test_diversify_equals_greedy_twin():
+    rng = np.random.default_rng(4)
+    lines = []
+    for c in range(30):
+        for i in rng.choice(12, rng.integers(2, 7), replace=False):
+            lines.append((f"b{c}", f"i{i:02d}", c, "2011-01-05"))
+    tm = bm.TransactionMatrix.from_frame(pd.DataFrame(lines, columns=["b", "item", "c", "t"]), "b", "item",
+                                         customer="c", time="t")
+    src = R._Sources(tm, pd.Timestamp("2011-02-01"), pd.Timedelta("30D"), R.Recommender()._params())
+    cand = pd.DataFrame({"customer": np.repeat([0, 1], 12), "unit": np.tile(np.arange(12), 2),
+                         "score": rng.random(24)})
+    got = R._diversify(cand, src, 5, 0.7)
+    B = src.hist.matrix.toarray() > 0
+    n = B.sum(0)
+
+    def sim(i, j):
+        return (B[:, i] & B[:, j]).sum() / np.sqrt(n[i] * n[j]) if n[i] and n[j] else 0.0
+    for c in (0, 1):
+        g = cand[cand["customer"] == c].sort_values(["score", "unit"], ascending=[False, True])
+        items = g["unit"].tolist()
+        want = ref.mmr_order(items, dict(zip(g["unit"], g["score"])), sim, 5, 0.7)
+        mine = got[got["customer"] == c].sort_values("_order")["unit"].tolist()[:5]
+        assert mine == want
 
 
 def test_exclude_purchased_gives_only_new_items(recommender, feats):

@@ -314,6 +314,11 @@ class Recommender:
         ``min_support`` of the follow-up and association rules mined.
     rule_confidence : float
         Least confidence of an association rule used.
+    diversity : float >= 0
+        How much the list is spread over dissimilar items (maximal marginal
+        relevance over the 30 best candidates; 0 keeps the ranker's order).
+        The ``score`` column stays the ranker's probability, so with
+        ``diversity > 0`` it need not fall with ``rank``.
     n_windows : int
         Training windows: the ranker learns from the last ``n_windows``
         horizons before the as-of time (each with its own history), as long
@@ -325,7 +330,7 @@ class Recommender:
 
     def __init__(self, horizon="90D", methods=METHODS, *, level="item", hierarchy=None, n_popular=50,
                  n_neighbors=30, n_cooccurrence=50, follow_up_support=0.01, rule_support=0.01,
-                 rule_confidence=0.1, n_windows=1, max_training_rows=400_000, random_state=0):
+                 rule_confidence=0.1, diversity=1.0, n_windows=1, max_training_rows=400_000, random_state=0):
         self.horizon = horizon
         self.methods = methods
         self.level = level
@@ -336,6 +341,7 @@ class Recommender:
         self.follow_up_support = follow_up_support
         self.rule_support = rule_support
         self.rule_confidence = rule_confidence
+        self.diversity = diversity
         self.n_windows = n_windows
         self.max_training_rows = max_training_rows
         self.random_state = random_state
@@ -354,6 +360,7 @@ class Recommender:
             check(owner, name, getattr(self, name),
                   (Interval("float", 0, 1, "right"), Interval("int", 1, None, "left")))
         check(owner, "rule_confidence", self.rule_confidence, Interval("real", 0, 1, "both"))
+        check(owner, "diversity", self.diversity, Interval("real", 0, None, "left"))
         return h, tuple(dict.fromkeys(self.methods))
 
     def _params(self):
@@ -479,7 +486,10 @@ class Recommender:
             score = cand["pop_recent"].to_numpy(np.float64)
         else:
             score = model.predict_proba(_matrix(cand))[:, 1]
-        out = _finish(cand.assign(score=score), src, k, "model")
+        cand = cand.assign(score=score)
+        if self.diversity > 0 and len(cand):
+            cand = _diversify(cand, src, k, self.diversity)
+        out = _finish(cand, src, k, "model")
         if self.timing_model_ is not None and len(out):
             out = self._learned_timing(out, cand)
         return out
@@ -532,9 +542,48 @@ def _reason(r, labels) -> str:
     return f"popular: bought by {r.pop_recent:.1%} of customers in the last horizon"
 
 
-def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.DataFrame:
-    """Top k per customer, with reason and timing."""
+def _diversify(cand: pd.DataFrame, src: _Sources, k: int, diversity: float, pool: int = 30) -> pd.DataFrame:
+    """Re-order each customer's ``pool`` best candidates greedily (maximal
+    marginal relevance): the next item maximises its score minus
+    ``diversity`` x the customer's best score x its largest cosine similarity
+    (over customers) to an item already chosen.  Items bought by the same
+    customers tend to be bought or skipped together; spreading the list
+    raises the chance that at least one of the k is bought."""
+    B = src.hist.matrix.copy()
+    B.data[:] = 1.0
+    n = np.asarray(B.sum(axis=0)).ravel()
+    C = (B.T @ B).tocsr()
     cand = cand.sort_values(["customer", "score", "unit"], ascending=[True, False, True], kind="stable")
+    top = cand.groupby("customer", sort=False).head(pool)
+    cust = top["customer"].to_numpy()
+    units = top["unit"].to_numpy()
+    score = top["score"].to_numpy(np.float64)
+    starts = np.r_[0, np.flatnonzero(np.diff(cust)) + 1, len(cust)]
+    order = np.empty(len(top), dtype=np.int64)
+    for a, b in zip(starts[:-1], starts[1:]):
+        u, sc = units[a:b], score[a:b]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sim = C[u][:, u].toarray() / np.sqrt(np.outer(n[u], n[u]))
+        sim = np.nan_to_num(sim)
+        np.fill_diagonal(sim, 0.0)
+        free = np.ones(b - a, dtype=bool)
+        near = np.zeros(b - a)
+        penalty = diversity * sc.max()
+        for step in range(min(k, b - a)):
+            j = int(np.argmax(np.where(free, sc - penalty * near, -np.inf)))
+            order[a + j] = step
+            free[j] = False
+            near = np.maximum(near, sim[j])
+        order[a:b][free] = np.arange(min(k, b - a), min(k, b - a) + int(free.sum()))
+    return top.assign(_order=order)
+
+
+def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.DataFrame:
+    """Top k per customer (by score, or by ``_order`` when given), with reason and timing."""
+    if "_order" in cand:
+        cand = cand.sort_values(["customer", "_order"], kind="stable")
+    else:
+        cand = cand.sort_values(["customer", "score", "unit"], ascending=[True, False, True], kind="stable")
     top = cand.groupby("customer", sort=False).head(k).copy()
     top["rank"] = top.groupby("customer", sort=False).cumcount() + 1
     labels = src.log.labels
@@ -564,7 +613,7 @@ def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.Da
 
 def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90D", methods=METHODS,
               exclude_purchased: bool = False, asof=None, level="item", hierarchy=None,
-              random_state: int = 0, progress: bool = False) -> pd.DataFrame:
+              diversity: float = 1.0, random_state: int = 0, progress: bool = False) -> pd.DataFrame:
     """What else will each customer buy next, and when?
 
     Fits a :class:`Recommender` on ``tm`` (everything before ``asof``,
@@ -587,6 +636,8 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
         only items the customer has never bought ("what *else*").
     asof : date, optional
         Recommend as of this time, from the baskets before it.
+    diversity : float
+        Spread of the list over dissimilar items (see :class:`Recommender`).
 
     Returns
     -------
@@ -616,7 +667,8 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
     >>> len(recs), bool(recs["bought_before"].any())
     (3, False)
     """
-    rec = Recommender(horizon, methods, level=level, hierarchy=hierarchy, random_state=random_state)
+    rec = Recommender(horizon, methods, level=level, hierarchy=hierarchy, diversity=diversity,
+                      random_state=random_state)
     rec.fit(tm, asof, progress=progress)
     return rec.recommend(customers, k, exclude_purchased=exclude_purchased)
 
