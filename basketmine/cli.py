@@ -14,6 +14,10 @@ import pandas as pd
 
 EXAMPLES = """examples:
   basketmine rules datasets/groceries/groceries.csv --min-support 0.01 --min-confidence 0.4
+  basketmine sequences sales.csv --basket InvoiceNo --item StockCode --customer CustomerID --time InvoiceDate --within 90D
+  basketmine value sales.csv --basket InvoiceNo --item StockCode --customer CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice -o customers.csv
+  basketmine recommend sales.csv ... --k 5 --exclude-purchased -o next_items.csv
+  basketmine compare sales.csv ... --cutoff 2011-09-01 -o comparison.csv
   basketmine rules sales.csv --basket InvoiceNo --item Description --min-support 0.02 -o rules.csv
   basketmine rules retail.dat.gz --min-support 0.001 --metric lift --min-threshold 2 -o rules.parquet
   basketmine rules groceries.csv --antecedents "whole milk" --min-confidence 0.2
@@ -59,14 +63,17 @@ def _read(args):
 
 def _write(df: pd.DataFrame, path: str) -> None:
     out = df.copy()
+    out.attrs = {}
     for col in ("antecedents", "consequents", "itemsets"):
         if col in out:
             out[col] = [", ".join(sorted(map(str, s))) for s in out[col]]
+    if "sequence" in out:
+        out["sequence"] = [" -> ".join(", ".join(sorted(map(str, e))) for e in seq) for seq in out["sequence"]]
     low = path.lower()
     if low.endswith((".parquet", ".pq")):
         out.to_parquet(path, index=False)
     elif low.endswith(".json"):
-        out.to_json(path, orient="records", indent=1)
+        out.to_json(path, orient="records", indent=1, date_format="iso")
     else:
         out.to_csv(path, index=False)
 
@@ -125,6 +132,141 @@ def cmd_rules(args) -> int:
     return 0
 
 
+def _quiet(args) -> bool:
+    return args.quiet or not sys.stderr.isatty()
+
+
+def _need(args, *names):
+    missing = [n for n in names if getattr(args, n) is None]
+    if missing:
+        raise UserError(", ".join(f"--{n}" for n in missing) + f": basketmine {args.command} needs "
+                        f"{' and '.join(missing)} columns of invoice lines (got none)")
+
+
+def _warn(caught) -> None:
+    """Print each warning once; the same note from several steps ("summary: 63 baskets ...",
+    "rfm: 63 baskets ...") counts as one."""
+    seen = {}
+    for w in caught:
+        msg = str(w.message)
+        seen.setdefault(msg.split(": ", 1)[-1], msg)
+    for msg in seen.values():
+        print(f"warning: {msg}", file=sys.stderr)
+
+
+def _emit(df: pd.DataFrame, args, what: str, show) -> None:
+    if args.output:
+        _write(df, args.output)
+        print(f"{len(df)} {what} written to {args.output}", file=sys.stderr)
+    else:
+        with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 500):
+            print(show)
+
+
+def cmd_sequences(args) -> int:
+    import basketmine as bm
+
+    _need(args, "customer", "time")
+    tm = _read(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fu = bm.follow_ups(tm.select(tm.customer_codes >= 0), within=args.within, min_support=args.min_support,
+                           min_confidence=args.min_confidence, max_antecedent_len=args.max_antecedent_len,
+                           progress=not _quiet(args))
+    _warn(caught)
+    view = fu.head(args.top)
+    table = pd.DataFrame({
+        "who bought": [", ".join(sorted(map(str, a))) for a in view["antecedents"]],
+        "then bought": view["consequent"].astype(str),
+        "confidence": view["confidence"].map("{:.3f}".format),
+        "lift": view["lift"].map("{:.2f}".format),
+        "customers": view["customers"],
+        "median days": view["lag_days_median"].map("{:.0f}".format),
+    })
+    head = (f"{len(fu)} follow-ups within {args.within} from {fu.attrs['n_customers']} customers "
+            f"(top {min(args.top, len(fu))} by confidence)")
+    _emit(fu, args, "follow-ups", head + "\n" + (table.to_string(index=False) if len(fu) else
+                                                  "no follow-up meets the thresholds; lower --min-support"))
+    return 0
+
+
+def cmd_value(args) -> int:
+    from basketmine import value as V
+
+    _need(args, "customer", "time", "price")
+    tm = _read(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s = V.summary(tm, observation_end=args.observation_end, unit="W")
+        classes = V.customer_classes(tm, observation_end=args.observation_end)
+        r = V.rfm(tm, observation_end=args.observation_end)
+        bg = V.BetaGeo().fit(s)
+        rep = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+        gg = V.GammaGamma().fit(rep)
+        table = s.join(r[["R", "F", "M", "segment"]]).join(classes[["customer_class", "value_tier"]])
+        table["probability_alive"] = bg.probability_alive(s)
+        table["expected_purchases"] = bg.expected_purchases(args.horizon, s)
+        table["clv"] = gg.clv(bg, s.assign(monetary_value=s["monetary_value"].clip(lower=0)),
+                              periods=args.periods, period=args.period, discount_rate=args.discount_rate)
+        share = V.revenue_share(tm, 0.2, observation_end=args.observation_end)
+        table = table.reset_index()
+        head = [f"{len(table)} customers; the top 20% bring {share:.0%} of revenue",
+                "", "BG/NBD (weeks):", bg.summary().round(4).to_string(),
+                "", "Gamma-Gamma:", gg.summary().round(4).to_string(),
+                "", "Customer classes:", V.class_table(classes).round(3).to_string(),
+                "", f"Top {args.top} customers by CLV ({args.periods} x {args.period}, "
+                    f"discount {args.discount_rate} per period):",
+                table.sort_values("clv", ascending=False).head(args.top)[
+                    ["customer", "frequency", "recency", "T", "monetary_value", "probability_alive", "clv",
+                     "customer_class"]].round(3).to_string(index=False)]
+    _warn(caught)
+    _emit(table, args, "customers", "\n".join(head))
+    return 0
+
+
+def _customers(args):
+    return None if not args.customers else args.customers
+
+
+def cmd_recommend(args) -> int:
+    import basketmine as bm
+
+    _need(args, "customer", "time")
+    tm = _read(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        recs = bm.recommend(tm, _customers(args), args.k, horizon=args.horizon,
+                            exclude_purchased=args.exclude_purchased, asof=args.asof,
+                            progress=not _quiet(args))
+    _warn(caught)
+    view = recs[recs["customer"].isin(recs["customer"].unique()[:args.top])]
+    head = (f"top {args.k} {'new ' if args.exclude_purchased else ''}items for {recs['customer'].nunique()} "
+            f"customers within {args.horizon} (first {min(args.top, recs['customer'].nunique())} customers)")
+    _emit(recs, args, "recommendations", head + "\n" + view[
+        ["customer", "rank", "item", "score", "expected_days", "reason"]].round(3).to_string(index=False))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import basketmine as bm
+
+    _need(args, "customer", "time")
+    tm = _read(args)
+    types = tuple(args.model_types) if args.model_types else bm.models.MODEL_TYPES
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cmp = bm.compare(tm, args.cutoff, horizon=args.horizon, k=args.k, model_types=types,
+                         progress=not _quiet(args))
+    _warn(caught)
+    t = cmp.table
+    days = t.attrs["horizon"] / pd.Timedelta(days=1)
+    head = (f"cut-off {t.attrs['cutoff']:%Y-%m-%d}, holdout {days:g} days: {t.attrs['customers']} "
+            f"customers, {t.attrs['active_in_holdout']} bought again")
+    _emit(t, args, "rows", head + "\n" + t.drop(columns=["note"]).round(3).to_string(index=False) + "".join(
+        f"\nskipped ({r.model_type}: {r.model}): {r.note}" for r in t[t["metric"] == "skipped"].itertuples()))
+    return 0
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="LOG", help="CSV / Parquet of invoice lines, a basket-per-line "
                    "text file, a FIMI .dat(.gz) or an SPMF file")
@@ -168,7 +310,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, help="rules to print when no -o is given")
     p.add_argument("-o", "--output", help="write all rules to .csv, .parquet or .json")
     p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("sequences", help="follow-ups: who bought A went on to buy B within a window",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input_options(p)
+    p.add_argument("--within", default="90D", help="the window after A (default 90D)")
+    p.add_argument("--min-support", type=_support, default=0.01,
+                   help="fraction of customers in (0, 1], or a customer count >= 1 (default 0.01)")
+    p.add_argument("--min-confidence", type=float, default=0.1, help="default 0.1")
+    p.add_argument("--max-antecedent-len", type=int, default=1, help="items in A (default 1)")
+    p.add_argument("--top", type=int, default=20, help="follow-ups to print when no -o is given")
+    p.add_argument("-o", "--output", help="write all follow-ups to .csv, .parquet or .json")
+    p.set_defaults(func=cmd_sequences)
+
+    p = sub.add_parser("value", help="customer value: RFM, classes, BG/NBD and Gamma-Gamma CLV",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input_options(p)
+    p.add_argument("--observation-end", default=None, help="end of the observation (default: last purchase)")
+    p.add_argument("--horizon", default="13W", help="expected purchases over this duration (default 13W)")
+    p.add_argument("--periods", type=int, default=12, help="CLV periods (default 12)")
+    p.add_argument("--period", default="30D", help="CLV period length (default 30D)")
+    p.add_argument("--discount-rate", type=float, default=0.01, help="per period (default 0.01)")
+    p.add_argument("--top", type=int, default=10, help="customers to print when no -o is given")
+    p.add_argument("-o", "--output", help="write the per-customer table to .csv, .parquet or .json")
+    p.set_defaults(func=cmd_value)
+
+    p = sub.add_parser("recommend", help="each customer's next items, with reason and timing",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input_options(p)
+    p.add_argument("--k", type=int, default=10, help="items per customer (default 10)")
+    p.add_argument("--horizon", default="90D", help="how far ahead (default 90D)")
+    p.add_argument("--exclude-purchased", action="store_true", help="only items the customer never bought")
+    p.add_argument("--customers", nargs="+", metavar="ID", help="only these customers")
+    p.add_argument("--asof", default=None, help="recommend as of this date (default: end of the log)")
+    p.add_argument("--top", type=int, default=5, help="customers to print when no -o is given")
+    p.add_argument("-o", "--output", help="write all recommendations to .csv, .parquet or .json")
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("compare", help="the six model types with their baselines on one holdout",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input_options(p)
+    p.add_argument("--cutoff", required=True, help="models see the log before this date")
+    p.add_argument("--horizon", default="90D", help="holdout length (default 90D)")
+    p.add_argument("--k", type=int, default=10, help="items per customer for the recommendation metrics")
+    p.add_argument("--model-types", nargs="+", metavar="TYPE",
+                   help="a subset of: classification, regression, 'time series', clustering, association, "
+                        "'sequence discovery'")
+    p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .json")
+    p.set_defaults(func=cmd_compare)
     return parser
+
+
+def _support(text: str):
+    v = float(text)
+    return int(v) if v >= 1 and v.is_integer() else v
 
 
 def main(argv=None) -> int:

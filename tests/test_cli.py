@@ -45,3 +45,49 @@ def test_console_script_runs_as_a_module():
                         "0.02", "-q"], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
     assert "rules from" in r.stdout
+
+
+SAMPLE = str(DATASETS / "online_retail" / "online_retail_sample.csv.gz")
+LINES = ["--basket", "InvoiceNo", "--item", "StockCode", "--customer", "CustomerID", "--time", "InvoiceDate",
+         "--quantity", "Quantity", "--price", "UnitPrice", "-q"]
+
+
+def test_sequences_prints_and_writes(tmp_path, capsys):
+    assert main(["sequences", SAMPLE, *LINES, "--min-support", "0.03", "--top", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "follow-ups within 90D" in out and "median days" in out
+    path = tmp_path / "fu.parquet"
+    assert main(["sequences", SAMPLE, *LINES, "--min-support", "0.03", "-o", str(path)]) == 0
+    df = pd.read_parquet(path)
+    assert {"antecedents", "consequent", "confidence", "lag_days_median"} <= set(df.columns) and len(df)
+
+
+def test_value_writes_one_row_per_customer(tmp_path, capsys):
+    path = tmp_path / "customers.csv"
+    assert main(["value", SAMPLE, *LINES, "-o", str(path)]) == 0
+    df = pd.read_csv(path)
+    assert df["customer"].is_unique and len(df) == 494
+    assert {"frequency", "recency", "T", "segment", "customer_class", "clv"} <= set(df.columns)
+    err = capsys.readouterr().err
+    assert err.count("63 baskets have no customer") == 1
+
+
+def test_recommend_and_compare(tmp_path, capsys):
+    path = tmp_path / "recs.json"
+    assert main(["recommend", SAMPLE, *LINES, "--k", "2", "--customers", "12407", "12427",
+                 "--exclude-purchased", "-o", str(path)]) == 0
+    recs = pd.read_json(path, dtype={"customer": str})
+    assert list(recs["customer"].unique()) == ["12407", "12427"] and not recs["bought_before"].any()
+    assert main(["compare", SAMPLE, *LINES, "--cutoff", "2011-09-01", "--model-types", "clustering"]) == 0
+    assert "k-means" in capsys.readouterr().out
+
+
+def test_new_commands_reject_bad_input_with_one_line(capsys):
+    assert main(["recommend", SAMPLE, "--basket", "InvoiceNo", "--item", "StockCode", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--customer" in err and "\n" not in err
+    assert main(["compare", SAMPLE, *LINES, "--cutoff", "2001-09-01"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'cutoff'" in err and "2001-09-01" in err and "\n" not in err
+    assert main(["compare", SAMPLE, *LINES, "--cutoff", "2011-09-01", "--model-types", "tarot"]) == 2
+    assert "'model_types'" in capsys.readouterr().err
