@@ -356,3 +356,14 @@ def test_learned_timing_beats_the_rule_timing_on_the_sample(tm, feats, recommend
     m_rule = M.evaluate_recommendations(fu, feats.holdout_pairs, 10, customers=active)
     assert m_learned["timing_mae_days"] < m_rule["timing_mae_days"]
     assert learned["expected_date"].ge(pd.Timestamp(CUT)).all()
+
+
+def test_compare_without_prices_skips_spend_and_still_clusters():
+    tm = bm.read_csv(SAMPLE, "InvoiceNo", "StockCode", customer="CustomerID", time="InvoiceDate",
+                     quantity="Quantity")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        t = bm.compare(tm, CUT, model_types=("regression", "clustering")).table
+    reg = t[t["model_type"] == "regression"]
+    assert list(reg["metric"]) == ["skipped"] and "no prices" in reg["note"].iloc[0]
+    assert t[t["model_type"] == "clustering"]["value"].notna().all()

@@ -1,6 +1,8 @@
 """The six classic model types on one temporal split, side by side."""
 from __future__ import annotations
 
+import functools
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -326,7 +328,9 @@ def _clustering(f: Features, tm_cal: TransactionMatrix, tab: _Table, plots: dict
     from ..value import customer_classes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        classes = customer_classes(tm_cal, observation_end=f.split.cutoff - pd.Timedelta(1, "ns"))
+        # without prices the classes rank customers by their number of baskets
+        value = None if tm_cal.price is not None else f.customers["n_baskets"].astype(float)
+        classes = customer_classes(tm_cal, value, observation_end=f.split.cutoff - pd.Timedelta(1, "ns"))
     cls = classes["customer_class"].reindex(cust.index).astype(str).to_numpy()
     ari = adjusted_rand_score(cls, lab)
     # RFM quintile cells as the baseline segmentation
@@ -476,7 +480,7 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
             f"{', '.join(MODEL_TYPES)}. Got {model_types!r} instead.")
     for m in model_types:
         check(owner, "model_types", m, Options(MODEL_TYPES))
-    say = print if progress else (lambda *a, **kw: None)
+    say = functools.partial(print, file=sys.stderr) if progress else (lambda *a, **kw: None)
     f = features(tm, cutoff, horizon=horizon, level=level, hierarchy=hierarchy, freq="W")
     tab = _Table()
     plots: dict = {}

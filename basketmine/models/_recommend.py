@@ -2,6 +2,8 @@
 baselines and holdout metrics."""
 from __future__ import annotations
 
+import functools
+import sys
 import time
 import warnings
 
@@ -386,7 +388,7 @@ class Recommender:
                 f"The 'horizon' parameter of {owner} must leave history before the training cut-off "
                 f"(as-of {asof} minus the horizon); the log starts {first}. Got {self.horizon!r}.")
         t0 = time.perf_counter()
-        say = print if progress else (lambda *a, **k: None)
+        say = functools.partial(print, file=sys.stderr) if progress else (lambda *a, **k: None)
         params = self._params()
         tables, labels, counts = [], [], {"any": 0, "new": 0}
         for w in range(1, self.n_windows + 1):
