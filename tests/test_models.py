@@ -298,7 +298,10 @@ def test_compare_table(tm):
     assert real["value"].notna().all()
     auc = real[real["metric"] == "auc"]["value"]
     assert ((auc > 0.5) & (auc <= 1)).all()
-    assert {"churn_roc", "spend", "forecasts", "segments", "recommendations"} <= set(cmp.plots)
+    assert {"churn_roc", "spend", "forecasts", "segments", "recommendations", "unit_auc"} <= set(cmp.plots)
+    unit = real[real["model"].str.contains("buys item X")]
+    assert len(unit) == 2 and unit["value"].between(0, 1).all()
+    assert cmp.plots["unit_auc"].shape == (5, 3)
     prof = cmp.plots["segments"]["profile"]
     assert prof["customers"].sum() == len(cmp.features.customers)
 
