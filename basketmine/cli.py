@@ -18,6 +18,7 @@ EXAMPLES = """examples:
   basketmine value sales.csv --basket InvoiceNo --item StockCode --customer CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice -o customers.csv
   basketmine recommend sales.csv ... --k 5 --exclude-purchased -o next_items.csv
   basketmine compare sales.csv ... --cutoff 2011-09-01 -o comparison.csv
+  basketmine report sales.csv ... -o report.html
   basketmine rules sales.csv --basket InvoiceNo --item Description --min-support 0.02 -o rules.csv
   basketmine rules retail.dat.gz --min-support 0.001 --metric lift --min-threshold 2 -o rules.parquet
   basketmine rules groceries.csv --antecedents "whole milk" --min-confidence 0.2
@@ -267,6 +268,21 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from basketmine.report import report
+
+    if not args.output:
+        raise UserError("-o/--output: basketmine report writes one HTML file; name it with -o report.html")
+    tm = _read(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report(tm, args.output, title=args.title, min_support=args.min_support, min_confidence=args.min_confidence,
+               within=args.within, cutoff=args.cutoff, horizon=args.horizon, progress=not _quiet(args))
+    _warn(caught)
+    print(f"report written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="LOG", help="CSV / Parquet of invoice lines, a basket-per-line "
                    "text file, a FIMI .dat(.gz) or an SPMF file")
@@ -358,6 +374,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "'sequence discovery'")
     p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .json")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="one self-contained HTML report: rules, follow-ups, value, models",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input_options(p)
+    p.add_argument("--title", default="basketmine report")
+    p.add_argument("--min-support", type=_support, default=0.01, help="for the rules (default 0.01)")
+    p.add_argument("--min-confidence", type=float, default=0.3, help="for the rules (default 0.3)")
+    p.add_argument("--within", default="90D", help="follow-up window (default 90D)")
+    p.add_argument("--cutoff", default=None, help="model comparison cut-off (default: end minus horizon)")
+    p.add_argument("--horizon", default="90D", help="holdout length (default 90D)")
+    p.add_argument("-o", "--output", help="the HTML file to write")
+    p.set_defaults(func=cmd_report)
     return parser
 
 
