@@ -271,7 +271,8 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
         charts = []
         for unit, fc in list(comparison.plots["forecasts"].items())[:4]:
             series = {c: fc[c].to_numpy() for c in fc.columns if not c.endswith(("lower", "upper"))}
-            bands = {c[:-6]: (fc[c].to_numpy(), fc[c[:-6] + " upper"].to_numpy())
+            # counts cannot fall below zero; the interval is drawn from 0 up
+            bands = {c[:-6]: (np.maximum(fc[c].to_numpy(), 0.0), fc[c[:-6] + " upper"].to_numpy())
                      for c in fc.columns if c.endswith(" lower") and c[:-6] + " upper" in fc}
             charts.append(f"<h3>{html.escape(str(unit))}</h3>" +
                           _lines(fc.index, series, "holdout week", "baskets", dict(list(bands.items())[:1])))
