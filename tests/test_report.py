@@ -71,3 +71,55 @@ def test_cli_report(tmp_path, capsys):
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert main(["report", str(DATASETS / "groceries" / "groceries.csv"), "-q"]) == 2
     assert "-o" in capsys.readouterr().err
+
+
+def _browser():
+    import shutil
+    selenium = pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not chrome or not driver:
+        pytest.skip("needs Chromium and chromedriver (Debian: chromium chromium-driver; "
+                    "sh .ci/install-browser installs them)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1200,2000"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    assert selenium.__version__
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+def test_report_in_a_real_browser(page, tmp_path):
+    """The page loads without console errors, every section shows, a table sorts."""
+    from selenium.webdriver.common.by import By
+
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    browser = _browser()
+    try:
+        browser.get(path.as_uri())
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+        for sid in SECTIONS:
+            assert browser.find_element(By.ID, sid).is_displayed()
+        table = browser.find_element(By.CSS_SELECTOR, "#rules table.sortable")
+        heads = table.find_elements(By.TAG_NAME, "th")
+        col = [h.text for h in heads].index("lift")
+
+        def lifts():
+            return [float(r.find_elements(By.TAG_NAME, "td")[col].get_attribute("data-v"))
+                    for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        heads[col].click()
+        up = lifts()
+        heads[col].click()
+        down = lifts()
+        assert up == sorted(up) and down == sorted(down, reverse=True) and len(up) > 1
+        shot = tmp_path / "report.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    finally:
+        browser.quit()
