@@ -73,20 +73,37 @@ def choose_method(tm: TransactionMatrix, min_count: int, counts=None) -> str:
 
 
 class _Progress:
-    """Prints '<label>: <n> <unit>, <s> s' on stderr at most every half second."""
+    """A running count on stderr, shown from the first report on (half a
+    second into a run): a tqdm counter when tqdm is installed, else
+    '<label>: <n> <unit>, <s> s' rewritten in place."""
 
     def __init__(self, label: str, unit: str):
         self.label = label
         self.unit = unit
         self.shown = False
+        self.bar = None
 
     def __call__(self, n_found: int, elapsed: float) -> None:
+        if not self.shown:
+            self.shown = True
+            try:
+                from tqdm.auto import tqdm
+                self.bar = tqdm(desc=self.label, unit=f" {self.unit}", file=sys.stderr, dynamic_ncols=True,
+                                bar_format="{desc}: {n_fmt}{unit} [{elapsed}]")
+            except ImportError:
+                self.bar = None
+        if self.bar is not None:
+            self.bar.update(max(n_found - self.bar.n, 0))
+            return
         sys.stderr.write(f"\r{self.label}: {n_found:,} {self.unit}, {elapsed:.1f} s")
         sys.stderr.flush()
-        self.shown = True
 
-    def close(self) -> None:
-        if self.shown:
+    def close(self, n_found: int | None = None) -> None:
+        if self.bar is not None:
+            if n_found is not None:
+                self.bar.update(max(n_found - self.bar.n, 0))
+            self.bar.close()
+        elif self.shown:
             sys.stderr.write("\n")
 
 
@@ -121,7 +138,7 @@ def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tu
                 report(int(status[0]), time.monotonic() - t0)
     finally:
         if isinstance(report, _Progress):
-            report.close()
+            report.close(int(status[0]))
     if "err" in box:
         raise box["err"]
     if interrupted:
