@@ -103,8 +103,6 @@ def cmd_rules(args) -> int:
     if not quiet:
         print(f"{tm}", file=sys.stderr)
     min_support = args.min_support
-    if min_support >= 1 and float(min_support).is_integer():
-        min_support = int(min_support)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         itemsets = bm.frequent_itemsets(tm, min_support, max_len=args.max_len,
@@ -225,10 +223,6 @@ def cmd_value(args) -> int:
     return 0
 
 
-def _customers(args):
-    return None if not args.customers else args.customers
-
-
 def cmd_recommend(args) -> int:
     import basketmine as bm
 
@@ -236,7 +230,7 @@ def cmd_recommend(args) -> int:
     tm = _read(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        recs = bm.recommend(tm, _customers(args), args.k, horizon=args.horizon,
+        recs = bm.recommend(tm, args.customers or None, args.k, horizon=args.horizon,
                             exclude_purchased=args.exclude_purchased, asof=args.asof,
                             progress=not _quiet(args))
     _warn(caught)
@@ -298,16 +292,24 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
+def _command(sub, name: str, help: str, func, output_help: str) -> argparse.ArgumentParser:
+    """A subcommand with the shared input options and ``-o``."""
+    p = sub.add_parser(name, help=help, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_input_options(p)
+    p.add_argument("-o", "--output", help=output_help)
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="basketmine", description="What else will they buy, and when? Mine a transaction log.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    p = sub.add_parser("rules", help="cross-sell rules (frequent itemsets + association rules)",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_input_options(p)
-    p.add_argument("--min-support", type=float, default=0.01,
+    p = _command(sub, "rules", "cross-sell rules (frequent itemsets + association rules)", cmd_rules,
+                 "write all rules to .csv, .parquet or .json")
+    p.add_argument("--min-support", type=_support, default=0.01,
                    help="fraction of baskets in (0, 1], or a basket count >= 1 (default 0.01)")
     p.add_argument("--min-confidence", type=float, default=0.3, help="default 0.3")
     p.add_argument("--metric", default="confidence", help="measure to threshold (default confidence)")
@@ -324,68 +326,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-itemsets", type=int, default=None, help="stop mining after this many itemsets")
     p.add_argument("--time-limit", type=float, default=None, help="stop mining after this many seconds")
     p.add_argument("--top", type=int, default=20, help="rules to print when no -o is given")
-    p.add_argument("-o", "--output", help="write all rules to .csv, .parquet or .json")
-    p.set_defaults(func=cmd_rules)
 
-    p = sub.add_parser("sequences", help="follow-ups: who bought A went on to buy B within a window",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_input_options(p)
+    p = _command(sub, "sequences", "follow-ups: who bought A went on to buy B within a window", cmd_sequences,
+                 "write all follow-ups to .csv, .parquet or .json")
     p.add_argument("--within", default="90D", help="the window after A (default 90D)")
     p.add_argument("--min-support", type=_support, default=0.01,
                    help="fraction of customers in (0, 1], or a customer count >= 1 (default 0.01)")
     p.add_argument("--min-confidence", type=float, default=0.1, help="default 0.1")
     p.add_argument("--max-antecedent-len", type=int, default=1, help="items in A (default 1)")
     p.add_argument("--top", type=int, default=20, help="follow-ups to print when no -o is given")
-    p.add_argument("-o", "--output", help="write all follow-ups to .csv, .parquet or .json")
-    p.set_defaults(func=cmd_sequences)
 
-    p = sub.add_parser("value", help="customer value: RFM, classes, BG/NBD and Gamma-Gamma CLV",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_input_options(p)
+    p = _command(sub, "value", "customer value: RFM, classes, BG/NBD and Gamma-Gamma CLV", cmd_value,
+                 "write the per-customer table to .csv, .parquet or .json")
     p.add_argument("--observation-end", default=None, help="end of the observation (default: last purchase)")
     p.add_argument("--horizon", default="13W", help="expected purchases over this duration (default 13W)")
     p.add_argument("--periods", type=int, default=12, help="CLV periods (default 12)")
     p.add_argument("--period", default="30D", help="CLV period length (default 30D)")
     p.add_argument("--discount-rate", type=float, default=0.01, help="per period (default 0.01)")
     p.add_argument("--top", type=int, default=10, help="customers to print when no -o is given")
-    p.add_argument("-o", "--output", help="write the per-customer table to .csv, .parquet or .json")
-    p.set_defaults(func=cmd_value)
 
-    p = sub.add_parser("recommend", help="each customer's next items, with reason and timing",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_input_options(p)
+    p = _command(sub, "recommend", "each customer's next items, with reason and timing", cmd_recommend,
+                 "write all recommendations to .csv, .parquet or .json")
     p.add_argument("--k", type=int, default=10, help="items per customer (default 10)")
     p.add_argument("--horizon", default="90D", help="how far ahead (default 90D)")
     p.add_argument("--exclude-purchased", action="store_true", help="only items the customer never bought")
     p.add_argument("--customers", nargs="+", metavar="ID", help="only these customers")
     p.add_argument("--asof", default=None, help="recommend as of this date (default: end of the log)")
     p.add_argument("--top", type=int, default=5, help="customers to print when no -o is given")
-    p.add_argument("-o", "--output", help="write all recommendations to .csv, .parquet or .json")
-    p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser("compare", help="the six model types with their baselines on one holdout",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_input_options(p)
+    p = _command(sub, "compare", "the six model types with their baselines on one holdout", cmd_compare,
+                 "write the table to .csv, .parquet or .json")
     p.add_argument("--cutoff", required=True, help="models see the log before this date")
     p.add_argument("--horizon", default="90D", help="holdout length (default 90D)")
     p.add_argument("--k", type=int, default=10, help="items per customer for the recommendation metrics")
     p.add_argument("--model-types", nargs="+", metavar="TYPE",
                    help="a subset of: classification, regression, 'time series', clustering, association, "
                         "'sequence discovery'")
-    p.add_argument("-o", "--output", help="write the table to .csv, .parquet or .json")
-    p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("report", help="one self-contained HTML report: rules, follow-ups, value, models",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _add_input_options(p)
+    p = _command(sub, "report", "one self-contained HTML report: rules, follow-ups, value, models", cmd_report,
+                 "the HTML file to write")
     p.add_argument("--title", default="basketmine report")
     p.add_argument("--min-support", type=_support, default=0.01, help="for the rules (default 0.01)")
     p.add_argument("--min-confidence", type=float, default=0.3, help="for the rules (default 0.3)")
     p.add_argument("--within", default="90D", help="follow-up window (default 90D)")
     p.add_argument("--cutoff", default=None, help="model comparison cut-off (default: end minus horizon)")
     p.add_argument("--horizon", default="90D", help="holdout length (default 90D)")
-    p.add_argument("-o", "--output", help="the HTML file to write")
-    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -3,6 +3,7 @@ needed to view it (inline SVG plots, inline script for sortable tables)."""
 from __future__ import annotations
 
 import html
+import sys
 import time
 import warnings
 
@@ -185,7 +186,7 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
     import basketmine as bm
 
     t0 = time.perf_counter()
-    say = (lambda m: print(f"report: {m} ({time.perf_counter() - t0:.1f}s)", file=__import__("sys").stderr)) \
+    say = (lambda m: print(f"report: {m} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr)) \
         if progress else (lambda m: None)
     parts = []
     rep = tm.report.to_frame()

@@ -13,7 +13,7 @@ import pandas as pd
 from .._validation import BOOL, Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
 from ._features import Features, features
-from ._recommend import Recommender, baseline_recommendations, evaluate_recommendations
+from ._recommend import BASELINES, _judge
 
 __all__ = ["Comparison", "MODEL_TYPES", "compare"]
 
@@ -412,34 +412,13 @@ def _clustering(f: Features, tm_cal: TransactionMatrix, tab: _Table, plots: dict
     plots["silhouette"] = pd.Series(scores, name="silhouette", dtype=float)
 
 
-def _recommendations(tm, f: Features, tab: _Table, plots: dict, k: int, rs: int, level, hierarchy):
+def _recommendations(tm, f: Features, tab: _Table, plots: dict, k: int, rs: int, hierarchy):
     active = f.targets.index[f.targets["active"].to_numpy()]
     if len(active) == 0:
         for mt in ("association", "sequence discovery"):
             tab.skip(mt, "next items", "no customer of the calibration period bought in the holdout")
         return
-    truth = f.holdout_pairs
-    cut, h = f.split.cutoff, f.split.horizon
-    res = {}
-
-    def run(kind, excl):
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            r = baseline_recommendations(tm, kind, k, horizon=h, asof=cut, exclude_purchased=excl, customers=active,
-                                         level=level, hierarchy=hierarchy)
-        return evaluate_recommendations(r, truth, k, new_only=excl, customers=active), time.perf_counter() - t0
-
-    for kind in ("popularity", "repeat", "cooccurrence", "rules", "follow_ups"):
-        for excl in (False, True):
-            res[kind, excl] = run(kind, excl)
-    t0 = time.perf_counter()
-    rec = Recommender(h, level=level, hierarchy=hierarchy, random_state=rs).fit(tm, cut)
-    fit_s = time.perf_counter() - t0
-    for excl in (False, True):
-        r = rec.recommend(active, k, exclude_purchased=excl)
-        res["recommender", excl] = (evaluate_recommendations(r, truth, k, new_only=excl, customers=active),
-                                    fit_s)
+    res, _ = _judge(tm, f, k, BASELINES, hierarchy=hierarchy, random_state=rs)
     names = {"rules": ("association", "association rules on the last basket"),
              "follow_ups": ("sequence discovery", "follow-up rules within the horizon"),
              "recommender": ("association", "learned ranker over rules, follow-ups and co-occurrence")}
@@ -456,8 +435,10 @@ def _recommendations(tm, f: Features, tab: _Table, plots: dict, k: int, rs: int,
             if kind in ("follow_ups", "recommender") and "timing_mae_days" in m:
                 tab.add(mt, f"{label} ({mode})", "timing MAE (days)", m["timing_mae_days"], "half the horizon",
                         m["timing_mae_half_horizon_days"], secs)
+    order = [*BASELINES, "recommender"]
     plots["recommendations"] = pd.DataFrame(
-        {(kind, "new items" if excl else "any item"): v[0] for (kind, excl), v in res.items()}).T
+        {(kind, "new items" if excl else "any item"): res[kind, excl][0] for kind in order
+         for excl in (False, True)}).T
 
 
 def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level: str = "item", hierarchy=None,
@@ -555,7 +536,7 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
         elif mt == "clustering":
             _clustering(f, f.split.calibration, tab, plots, random_state, n_clusters)
         elif mt == "association" or (mt == "sequence discovery" and "association" not in model_types):
-            _recommendations(tm, f, tab, plots, k, random_state, level, hierarchy)
+            _recommendations(tm, f, tab, plots, k, random_state, hierarchy)
         say(f"{mt}: done ({time.perf_counter() - t0:.1f}s)")
     table = tab.frame()
     order = {m: i for i, m in enumerate(MODEL_TYPES)}

@@ -123,6 +123,12 @@ class History:
     pairs: pd.DataFrame
     matrix: sp.csr_matrix
 
+    def row_of(self, n_labels: int) -> np.ndarray:
+        """Row of each customer code of the log (-1 for customers not here)."""
+        out = np.full(n_labels, -1, dtype=np.int64)
+        out[self.customer_codes] = np.arange(len(self.customer_codes))
+        return out
+
 
 def _line_frame(tm: TransactionMatrix) -> pd.DataFrame:
     """Lines of customers' baskets: customer code, basket row, unit, time, revenue, quantity."""
@@ -140,18 +146,13 @@ def _line_frame(tm: TransactionMatrix) -> pd.DataFrame:
     })
 
 
-def history(tm: TransactionMatrix, asof: pd.Timestamp, customer_codes=None) -> History:
+def history(tm: TransactionMatrix, asof: pd.Timestamp) -> History:
     """The per (customer, unit) history of ``tm`` (all of it before ``asof``)."""
     lines = _line_frame(tm)
-    present = np.unique(lines["customer"].to_numpy()) if customer_codes is None else np.asarray(customer_codes)
-    row_of = np.full(len(tm.customer_labels), -1, dtype=np.int64)
-    row_of[present] = np.arange(len(present))
-    r = row_of[lines["customer"].to_numpy()]
-    ok = r >= 0
-    asof64 = np.datetime64(asof, "ns")
-    days = (asof64 - lines["time"].to_numpy()[ok]) / _DAY
+    present, r = np.unique(lines["customer"].to_numpy(), return_inverse=True)
+    days = (np.datetime64(asof, "ns") - lines["time"].to_numpy()) / _DAY
     # one count per basket: a basket holds a unit once
-    g = pd.DataFrame({"customer": r[ok], "unit": lines["unit"].to_numpy()[ok], "days": days})
+    g = pd.DataFrame({"customer": r, "unit": lines["unit"].to_numpy(), "days": days})
     agg = g.groupby(["customer", "unit"], sort=True)["days"].agg(["size", "max", "min"])
     pairs = pd.DataFrame({"customer": agg.index.get_level_values(0).to_numpy(),
                           "unit": agg.index.get_level_values(1).to_numpy(),
@@ -287,12 +288,23 @@ def _level_log(tm, level, hierarchy, owner):
     return tm
 
 
+def first_purchases(window: TransactionMatrix, hist: History, start: pd.Timestamp) -> pd.DataFrame:
+    """``r`` (row of ``hist``), ``unit`` and ``days`` from ``start`` to the
+    first purchase of the unit in ``window``, for the customers of ``hist``;
+    sorted by row and unit."""
+    lines = _line_frame(window)
+    r = hist.row_of(len(window.customer_labels))[lines["customer"].to_numpy()]
+    ok = r >= 0
+    days = (lines["time"].to_numpy()[ok] - np.datetime64(start, "ns")) / _DAY
+    g = pd.DataFrame({"r": r[ok], "unit": lines["unit"].to_numpy()[ok], "days": days})
+    return g.groupby(["r", "unit"], sort=True)["days"].min().reset_index()
+
+
 def customer_features(tm: TransactionMatrix, asof: pd.Timestamp, hist: History,
                       windows=(30, 90, 365), n_shares: int = 10) -> pd.DataFrame:
     """Per customer features of ``tm`` (all before ``asof``), rows as ``hist``."""
     lines = _line_frame(tm)
-    row_of = np.full(len(tm.customer_labels), -1, dtype=np.int64)
-    row_of[hist.customer_codes] = np.arange(len(hist.customer_codes))
+    row_of = hist.row_of(len(tm.customer_labels))
     n = len(hist.customer_codes)
     asof64 = np.datetime64(asof, "ns")
     cc = tm.customer_codes
@@ -425,9 +437,7 @@ def features(tm: TransactionMatrix, cutoff, *, horizon="90D", level: str = "item
     cust = customer_features(cal, split.cutoff, hist, windows, n_shares)
     # targets
     hlines = _line_frame(hold)
-    row_of = np.full(len(tm.customer_labels), -1, dtype=np.int64)
-    row_of[hist.customer_codes] = np.arange(len(hist.customer_codes))
-    hr = row_of[hlines["customer"].to_numpy()]
+    hr = hist.row_of(len(tm.customer_labels))[hlines["customer"].to_numpy()]
     new_customers = int(len(np.unique(hlines["customer"].to_numpy()[hr < 0])))
     known = hr >= 0
     n = len(hist.customer_codes)
@@ -437,9 +447,7 @@ def features(tm: TransactionMatrix, cutoff, *, horizon="90D", level: str = "item
     tg["holdout_baskets"] = np.bincount(bask["r"].to_numpy(), minlength=n)
     tg["holdout_spend"] = np.bincount(hb["r"].to_numpy(), weights=hb["revenue"].to_numpy(), minlength=n)
     tg["active"] = tg["holdout_baskets"] > 0
-    cut64 = np.datetime64(split.cutoff, "ns")
-    hb = hb.assign(days=(hb["time"].to_numpy() - cut64) / _DAY)
-    first = hb.groupby(["r", "unit"], sort=True)["days"].min().reset_index()
+    first = first_purchases(hold, hist, split.cutoff)
     tg["holdout_units"] = np.bincount(first["r"].to_numpy(), minlength=n)
     before = set(zip(hist.pairs["customer"].to_numpy().tolist(), hist.pairs["unit"].to_numpy().tolist()))
     hp = pd.DataFrame({

@@ -16,7 +16,8 @@ from ..itemsets import frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
 from ..transactions import TransactionMatrix
-from ._features import History, _level_log, _need_log, _timedelta, _timestamp, customer_features, history
+from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
+                        first_purchases, history)
 
 __all__ = ["BASELINES", "METHODS", "Recommender", "baseline_recommendations", "evaluate_recommendations",
            "recommend", "recommendation_benchmark"]
@@ -51,6 +52,7 @@ class _Sources:
         self.hist: History = history(log, asof)
         self.cust = customer_features(log, asof, self.hist, windows=(30, 90), n_shares=0)
         self.n_cust = len(self.hist.customer_codes)
+        self._parts: dict = {}
         self._units()
         self._bgnbd()
 
@@ -63,8 +65,7 @@ class _Sources:
         self.n_buyers = np.bincount(u, minlength=nU).astype(np.float64)
         recent = pairs["last_days"].to_numpy() <= h_days
         self.pop_recent = np.bincount(u[recent], minlength=nU) / max(self.n_cust, 1)
-        # buyers in the window before the recent one: bought then (first <= 2h and last >= h) is
-        # not exact per basket; count customers with any basket in (h, 2h] via their baskets
+        # customers buying each unit in the horizon before the recent one
         lines = self._lines_in(h_days, 2 * h_days)
         self.pop_prev = np.bincount(lines, minlength=nU) / max(self.n_cust, 1)
         self.pop_month = np.bincount(self._lines_in(-1.0, 30.0), minlength=nU) / max(self.n_cust, 1)
@@ -114,13 +115,19 @@ class _Sources:
         return pd.DataFrame({"customer": np.repeat(np.arange(self.n_cust), len(top)),
                              "unit": np.tile(top, self.n_cust)})
 
+    def similarity_counts(self):
+        """Customers per item (``n``) and per item pair (``C``, sparse), computed once."""
+        if "similarity" not in self._parts:
+            B = self.hist.matrix.copy()
+            B.data[:] = 1.0
+            self._parts["similarity"] = (B, np.asarray(B.sum(axis=0)).ravel(), (B.T @ B).tocsr())
+        return self._parts["similarity"]
+
     def cooccurrence(self) -> pd.DataFrame:
         """Item-to-item cosine over customers, pruned to each item's nearest
         neighbours, summed over the customer's items."""
-        B = self.hist.matrix.copy()
-        B.data[:] = 1.0
-        n = np.asarray(B.sum(axis=0)).ravel()
-        C = (B.T @ B).tocoo()
+        B, n, C = self.similarity_counts()
+        C = C.tocoo()
         off = C.row != C.col
         r, c, v = C.row[off], C.col[off], C.data[off]
         v = v / np.sqrt(n[r] * n[c])
@@ -129,12 +136,10 @@ class _Sources:
         S = (B @ K).tocoo()
         rr, cc, vv, _ = _top_per_row(S.row.astype(np.int64), S.col.astype(np.int64), S.data,
                                      self.p["n_cooccurrence"])
-        self.cooc = sp.csr_matrix((vv, (rr, cc)), shape=S.shape)
         nb = np.asarray(B.sum(axis=1)).ravel()
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.cooc_norm = vv / nb[rr]
-        return pd.DataFrame({"customer": rr, "unit": cc, "cooc": vv, "cooc_mean": self.cooc_norm,
-                             "cooc_rank": np.zeros(len(rr))})
+            mean = vv / nb[rr]
+        return pd.DataFrame({"customer": rr, "unit": cc, "cooc": vv, "cooc_mean": mean})
 
     def follow_ups(self) -> pd.DataFrame:
         """Follow-up rules A -> B fired by the customer's purchases of A."""
@@ -143,7 +148,6 @@ class _Sources:
             fu = follow_ups(self.log.select(self.log.customer_codes >= 0), within=self.horizon,
                             min_support=self.p["follow_up_support"], max_antecedent_len=1,
                             observation_end=self.asof)
-        self.fu_rules = fu
         if fu.empty:
             return pd.DataFrame(columns=["customer", "unit", "fu_conf", "fu_conf_recent", "fu_lift",
                                          "fu_due", "fu_n", "fu_from", "fu_lag"])
@@ -176,7 +180,6 @@ class _Sources:
             warnings.simplefilter("ignore")
             its = frequent_itemsets(log, self.p["rule_support"], max_len=2)
             ar = association_rules(its, "confidence", self.p["rule_confidence"], max_consequent_len=1)
-        self.ar_rules = ar
         if ar.empty:
             return pd.DataFrame(columns=["customer", "unit", "ar_conf", "ar_lift", "ar_from"])
         code = log.code_of
@@ -198,8 +201,10 @@ class _Sources:
     # ------------------------------------------------------------ table
     def candidates(self, methods) -> pd.DataFrame:
         parts = {}
-        for m in methods:
-            parts[m] = getattr(self, m)()
+        for m in methods:  # each source is computed once per as-of time and shared
+            if m not in self._parts:
+                self._parts[m] = getattr(self, m)()
+            parts[m] = self._parts[m]
         keys = pd.concat([p[["customer", "unit"]] for p in parts.values()], ignore_index=True)
         keys = keys.drop_duplicates().astype(np.int64)
         cand = keys.sort_values(["customer", "unit"], kind="stable").reset_index(drop=True)
@@ -271,16 +276,8 @@ def _matrix(cand: pd.DataFrame, columns=None) -> np.ndarray:
 def _labels(log: TransactionMatrix, hist: History, start: pd.Timestamp, end: pd.Timestamp) -> dict:
     """(customer row, unit) -> days from ``start`` to the first purchase in
     [start, end), for the customers of ``hist``."""
-    w = log.between(start, end)
-    brow = np.repeat(np.arange(w.n_baskets), w.basket_lengths())
-    row_of = np.full(len(log.customer_labels), -1, dtype=np.int64)
-    row_of[hist.customer_codes] = np.arange(len(hist.customer_codes))
-    cc = w.customer_codes[brow]
-    r = np.where(cc >= 0, row_of[np.maximum(cc, 0)], -1)
-    ok = r >= 0
-    days = (w.times[brow[ok]] - np.datetime64(start, "ns")) / np.timedelta64(1, "D")
-    first = pd.Series(days).groupby([r[ok], w.indices[ok]]).min()
-    return dict(zip(first.index.tolist(), first.to_numpy().tolist()))
+    first = first_purchases(log.between(start, end), hist, start)
+    return dict(zip(zip(first["r"].tolist(), first["unit"].tolist()), first["days"].tolist()))
 
 
 class Recommender:
@@ -551,10 +548,7 @@ def _diversify(cand: pd.DataFrame, src: _Sources, k: int, diversity: float, pool
     (over customers) to an item already chosen.  Items bought by the same
     customers tend to be bought or skipped together; spreading the list
     raises the chance that at least one of the k is bought."""
-    B = src.hist.matrix.copy()
-    B.data[:] = 1.0
-    n = np.asarray(B.sum(axis=0)).ravel()
-    C = (B.T @ B).tocsr()
+    _, n, C = src.similarity_counts()
     cand = cand.sort_values(["customer", "score", "unit"], ascending=[True, False, True], kind="stable")
     top = cand.groupby("customer", sort=False).head(pool)
     cust = top["customer"].to_numpy()
@@ -708,11 +702,17 @@ def baseline_recommendations(tm: TransactionMatrix, kind: str, k: int = 10, *, h
     log = _level_log(tm, level, hierarchy, owner)
     asof = pd.Timestamp(log.times.max()) + pd.Timedelta(1, "ns") if asof is None else _timestamp(owner, "asof", asof)
     src = _Sources(log.between(None, asof), asof, h, defaults)
+    rows = None if customers is None else _customer_rows(src.hist, customers, owner)
+    return _rank_baseline(src, kind, k, exclude_purchased, rows)
+
+
+def _rank_baseline(src: _Sources, kind: str, k: int, exclude_purchased: bool, rows=None) -> pd.DataFrame:
+    """One baseline's top k from prepared sources (``rows``: customer rows, or all)."""
     methods = ("popularity",) if kind in ("popularity", "repeat") and exclude_purchased else \
         tuple(dict.fromkeys((kind, "popularity")))
     cand = src.candidates(methods)
-    if customers is not None:
-        cand = cand[np.isin(cand["customer"].to_numpy(), _customer_rows(src.hist, customers, owner))]
+    if rows is not None:
+        cand = cand[np.isin(cand["customer"].to_numpy(), rows)]
     if exclude_purchased:
         cand = cand[~cand["bought_before"].to_numpy()]
     pop = cand["pop_recent"].to_numpy() + 1e-9 * cand["pop_all"].to_numpy()
@@ -836,30 +836,45 @@ def recommendation_benchmark(tm: TransactionMatrix, cutoff, *, horizon="90D", k:
     for b in baselines:
         check(owner, "baselines", b, Options(BASELINES))
     f = features(tm, cutoff, horizon=horizon, level=level, hierarchy=hierarchy, n_shares=0)
+    active = f.targets.index[f.targets["active"].to_numpy()]
+    res, rec = _judge(tm, f, k, baselines, hierarchy=hierarchy, random_state=random_state, progress=progress,
+                      **params)
+    rows = [(model, "new" if excl else "any", metric, v, secs)
+            for excl in (False, True) for model in ("recommender", *baselines)
+            for metric, v in res[model, excl][0].items() for secs in [res[model, excl][1]]]
+    out = pd.DataFrame(rows, columns=["model", "mode", "metric", "value", "fit_seconds"])
+    out.attrs.update({"cutoff": f.split.cutoff, "horizon": f.split.horizon, "k": k, "customers": len(active),
+                      "training": rec.training_})
+    return out
+
+
+def _judge(tm: TransactionMatrix, f, k: int, baselines=BASELINES, *, hierarchy=None, random_state: int = 0,
+           progress: bool = False, **params):
+    """Fit the recommender at ``f``'s cut-off and judge it and the
+    baselines on ``f``'s holdout, in both modes.
+
+    The baselines rank the recommender's own candidate sources (mined once
+    at the cut-off).  Returns ``({(model, exclude_purchased): (metrics,
+    seconds)}, recommender)``: the recommender's seconds are fit plus
+    ranking, a baseline's its ranking alone.
+    """
     h = f.split.horizon
     active = f.targets.index[f.targets["active"].to_numpy()]
     truth = f.holdout_pairs
-    rows = []
     t0 = time.perf_counter()
-    rec = Recommender(h, level=level, hierarchy=hierarchy, random_state=random_state, **params)
+    rec = Recommender(h, level=f.level, hierarchy=hierarchy, random_state=random_state, **params)
     rec.fit(tm, f.split.cutoff, progress=progress)
     fit_s = time.perf_counter() - t0
-    for mode, excl in (("any", False), ("new", True)):
+    rows = _customer_rows(rec.sources_.hist, active, "recommendation_benchmark")
+    res = {}
+    for excl in (False, True):
         t1 = time.perf_counter()
         recs = rec.recommend(active, k, exclude_purchased=excl)
-        secs = fit_s + time.perf_counter() - t1
-        for metric, v in evaluate_recommendations(recs, truth, k, new_only=excl, customers=active).items():
-            rows.append(("recommender", mode, metric, v, secs))
+        res["recommender", excl] = (evaluate_recommendations(recs, truth, k, new_only=excl, customers=active),
+                                    fit_s + time.perf_counter() - t1)
         for b in baselines:
             t1 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                br = baseline_recommendations(tm, b, k, horizon=h, asof=f.split.cutoff, exclude_purchased=excl,
-                                              customers=active, level=level, hierarchy=hierarchy)
-            secs = time.perf_counter() - t1
-            for metric, v in evaluate_recommendations(br, truth, k, new_only=excl, customers=active).items():
-                rows.append((b, mode, metric, v, secs))
-    out = pd.DataFrame(rows, columns=["model", "mode", "metric", "value", "fit_seconds"])
-    out.attrs.update({"cutoff": f.split.cutoff, "horizon": h, "k": k, "customers": len(active),
-                      "training": rec.training_})
-    return out
+            br = _rank_baseline(rec.sources_, b, k, excl, rows)
+            res[b, excl] = (evaluate_recommendations(br, truth, k, new_only=excl, customers=active),
+                            time.perf_counter() - t1)
+    return res, rec
