@@ -10,7 +10,7 @@ from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
 from .sequences import follow_ups, sequential_patterns
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
-from . import models, value
+from . import models, report, value
 from .models import compare, recommend
 
 __version__ = "0.1.0"

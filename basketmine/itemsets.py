@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import sys
 import threading
 import time
 import warnings
@@ -11,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from . import _itemsets
-from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, check, validate
+from ._progress import Counter
+from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, validate
 from .itemset_array import ItemsetArray
 from .transactions import TransactionMatrix
 
@@ -72,41 +72,6 @@ def choose_method(tm: TransactionMatrix, min_count: int, counts=None) -> str:
     return "occurrence"
 
 
-class _Progress:
-    """A running count on stderr, shown from the first report on (half a
-    second into a run): a tqdm counter when tqdm is installed, else
-    '<label>: <n> <unit>, <s> s' rewritten in place."""
-
-    def __init__(self, label: str, unit: str):
-        self.label = label
-        self.unit = unit
-        self.shown = False
-        self.bar = None
-
-    def __call__(self, n_found: int, elapsed: float) -> None:
-        if not self.shown:
-            self.shown = True
-            try:
-                from tqdm.auto import tqdm
-                self.bar = tqdm(desc=self.label, unit=f" {self.unit}", file=sys.stderr, dynamic_ncols=True,
-                                bar_format="{desc}: {n_fmt}{unit} [{elapsed}]")
-            except ImportError:
-                self.bar = None
-        if self.bar is not None:
-            self.bar.update(max(n_found - self.bar.n, 0))
-            return
-        sys.stderr.write(f"\r{self.label}: {n_found:,} {self.unit}, {elapsed:.1f} s")
-        sys.stderr.flush()
-
-    def close(self, n_found: int | None = None) -> None:
-        if self.bar is not None:
-            if n_found is not None:
-                self.bar.update(max(n_found - self.bar.n, 0))
-            self.bar.close()
-        elif self.shown:
-            sys.stderr.write("\n")
-
-
 def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tuple:
     """Run ``kernel(*args, status, **kw)``; with ``progress``, in a worker
     thread while this one reports the running count and passes Ctrl-C on to
@@ -114,7 +79,7 @@ def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tu
     status = np.zeros(4, dtype=np.int64)
     if not progress:
         return kernel(*args, status, **kw)
-    report = _Progress(label, unit) if progress is True else progress
+    report = Counter(label, unit) if progress is True else progress
     box: dict = {}
 
     def work():
@@ -137,7 +102,7 @@ def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tu
             if worker.is_alive():
                 report(int(status[0]), time.monotonic() - t0)
     finally:
-        if isinstance(report, _Progress):
+        if isinstance(report, Counter):
             report.close(int(status[0]))
     if "err" in box:
         raise box["err"]

@@ -3,13 +3,12 @@ needed to view it (inline SVG plots, inline script for sortable tables)."""
 from __future__ import annotations
 
 import html
-import sys
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
+from ._progress import Steps
 from ._validation import Interval, InvalidParameterError, check
 from .transactions import TransactionMatrix
 
@@ -185,9 +184,17 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
     check(owner, "top", top, Interval("int", 1, None, "left"))
     import basketmine as bm
 
-    t0 = time.perf_counter()
-    say = (lambda m: print(f"report: {m} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr)) \
-        if progress else (lambda m: None)
+    with Steps("report", 4, progress) as say:
+        page = _page(bm, tm, say, title=title, min_support=min_support, min_confidence=min_confidence,
+                     within=within, follow_up_support=follow_up_support, cutoff=cutoff, horizon=horizon, top=top)
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(page)
+    return page
+
+
+def _page(bm, tm, say, *, title, min_support, min_confidence, within, follow_up_support, cutoff, horizon,
+          top) -> str:
     parts = []
     rep = tm.report.to_frame()
     parts.append(_section("cleaning", "Cleaning report", f"<p>{html.escape(repr(tm))}</p>" + _table(rep)))
@@ -227,6 +234,7 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
                               f"scale 0 to {span:.0f} days).</p>" + _table(view) + lag))
     else:
         parts.append(_section("follow-ups", "Follow-ups", _skip("the log has no customers and times")))
+        say("no follow-ups")
     if has_customers and has_prices:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -252,6 +260,7 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
         why = "the log has no customers, times and prices"
         parts.append(_section("pareto", "Pareto curve and deciles", _skip(why)))
         parts.append(_section("rfm", "RFM grid and customer classes", _skip(why)))
+        say("no customer value")
     comparison = None
     if has_customers:
         cut = pd.Timestamp(tm.times.max()) - pd.Timedelta(horizon) if cutoff is None else cutoff
@@ -268,6 +277,7 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
         say("comparison")
     else:
         parts.append(_section("comparison", "Model comparison", _skip("the log has no customers and times")))
+        say("no comparison")
     if comparison is not None and "forecasts" in comparison.plots:
         charts = []
         for unit, fc in list(comparison.plots["forecasts"].items())[:4]:
@@ -284,7 +294,4 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
             f'<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>'
             f'<nav>{" | ".join(f"<a href=#{s}>{s}</a>" for s in SECTIONS)}</nav>'
             f'{"".join(parts)}<script>{_JS}</script></body></html>')
-    if path is not None:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(page)
     return page

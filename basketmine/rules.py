@@ -9,7 +9,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ._validation import NONE, Interval, InvalidParameterError, Options, check, validate
+from ._validation import NONE, Interval, InvalidParameterError, Options, validate
 from .transactions import TransactionMatrix
 
 __all__ = ["MEASURES", "association_rules", "measures_from_counts", "rule_value"]

@@ -8,7 +8,7 @@ is not used is counted, with the reason, in :attr:`TransactionMatrix.report`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd

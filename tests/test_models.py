@@ -231,8 +231,10 @@ def test_exclude_purchased_gives_only_new_items(recommender, feats):
     assert not any((c, i) in bought for c, i in zip(recs["customer"], recs["item"]))
 
 
-def test_recommend_function_matches_class(tm):
+def test_recommend_function_matches_class(tm, monkeypatch, capsys):
+    monkeypatch.setattr("basketmine._progress.DELAY", 0)
     recs = bm.recommend(tm, customers=["12407", "12427"], k=3, asof=CUT)
+    assert capsys.readouterr().err == ""  # progress is off unless asked for
     assert list(recs["customer"].unique()) == ["12407", "12427"] and len(recs) == 6
 
 
@@ -284,10 +286,13 @@ def test_recommender_beats_baselines_for_new_items_on_full_retail():
 
 
 # ------------------------------------------------------------- compare
-def test_compare_table(tm):
+def test_compare_table(tm, monkeypatch, capsys):
+    monkeypatch.setattr("basketmine._progress.DELAY", 0)  # show the bar at once
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        cmp = bm.compare(tm, CUT)
+        cmp = bm.compare(tm, CUT, progress=True)
+    bar = capsys.readouterr().err
+    assert "compare:" in bar and "7/7, sequence discovery" in bar  # one step per model type, after features
     t = cmp.table
     assert list(t.columns) == ["model_type", "model", "metric", "value", "baseline", "baseline_value",
                                "fit_seconds", "note"]

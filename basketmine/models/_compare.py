@@ -1,8 +1,6 @@
 """The six classic model types on one temporal split, side by side."""
 from __future__ import annotations
 
-import functools
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -10,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._progress import Steps
 from .._validation import BOOL, Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
 from ._features import Features, features
@@ -519,25 +518,24 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
             f"{', '.join(MODEL_TYPES)}. Got {model_types!r} instead.")
     for m in model_types:
         check(owner, "model_types", m, Options(MODEL_TYPES))
-    say = functools.partial(print, file=sys.stderr) if progress else (lambda *a, **kw: None)
-    f = features(tm, cutoff, horizon=horizon, level=level, hierarchy=hierarchy, freq="W")
-    tab = _Table()
-    plots: dict = {}
-    t0 = time.perf_counter()
-    for mt in MODEL_TYPES:
-        if mt not in model_types:
-            continue
-        if mt == "classification":
-            _classification(f, tab, plots, random_state, 0.1)
-        elif mt == "regression":
-            _regression(f, tab, plots, random_state)
-        elif mt == "time series":
-            _time_series(f, tab, plots, n_series, season)
-        elif mt == "clustering":
-            _clustering(f, f.split.calibration, tab, plots, random_state, n_clusters)
-        elif mt == "association" or (mt == "sequence discovery" and "association" not in model_types):
-            _recommendations(tm, f, tab, plots, k, random_state, hierarchy)
-        say(f"{mt}: done ({time.perf_counter() - t0:.1f}s)")
+    chosen = [mt for mt in MODEL_TYPES if mt in model_types]
+    with Steps("compare", len(chosen) + 1, progress) as say:
+        f = features(tm, cutoff, horizon=horizon, level=level, hierarchy=hierarchy, freq="W")
+        say("features")
+        tab = _Table()
+        plots: dict = {}
+        for mt in chosen:
+            if mt == "classification":
+                _classification(f, tab, plots, random_state, 0.1)
+            elif mt == "regression":
+                _regression(f, tab, plots, random_state)
+            elif mt == "time series":
+                _time_series(f, tab, plots, n_series, season)
+            elif mt == "clustering":
+                _clustering(f, f.split.calibration, tab, plots, random_state, n_clusters)
+            elif mt == "association" or (mt == "sequence discovery" and "association" not in model_types):
+                _recommendations(tm, f, tab, plots, k, random_state, hierarchy)
+            say(mt)
     table = tab.frame()
     order = {m: i for i, m in enumerate(MODEL_TYPES)}
     table = table.sort_values("model_type", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)

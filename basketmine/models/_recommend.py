@@ -2,8 +2,6 @@
 baselines and holdout metrics."""
 from __future__ import annotations
 
-import functools
-import sys
 import time
 import warnings
 
@@ -11,7 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import BOOL, NONE, Interval, InvalidParameterError, Options, check
+from .._progress import Steps
+from .._validation import BOOL, Interval, InvalidParameterError, Options, check
 from ..itemsets import frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
@@ -384,8 +383,13 @@ class Recommender:
             raise InvalidParameterError(
                 f"The 'horizon' parameter of {owner} must leave history before the training cut-off "
                 f"(as-of {asof} minus the horizon); the log starts {first}. Got {self.horizon!r}.")
+        with Steps("recommender", self.n_windows + 2, progress) as say:
+            return self._fit(log, asof, h, methods, owner, say)
+
+    def _fit(self, log, asof, h, methods, owner, say) -> "Recommender":
+        train_asof = asof - h
+        first = pd.Timestamp(log.times.min())
         t0 = time.perf_counter()
-        say = functools.partial(print, file=sys.stderr) if progress else (lambda *a, **k: None)
         params = self._params()
         tables, labels, counts = [], [], {"any": 0, "new": 0}
         for w in range(1, self.n_windows + 1):
@@ -408,7 +412,7 @@ class Recommender:
             counts["any"] += len(pos)
             counts["new"] += _count_mode(pos, src.hist, "new")
             say(f"training window {w} (as of {t_asof:%Y-%m-%d}): {int(keep.sum()):,} candidates, "
-                f"{int(y[keep].sum()):,} bought ({time.perf_counter() - t0:.1f}s)")
+                f"{int(y[keep].sum()):,} bought")
         if not tables:
             raise InvalidParameterError(
                 f"The 'horizon' parameter of {owner} must leave purchases in the training window "
@@ -422,7 +426,7 @@ class Recommender:
             self.training_[mode] = {"rows": int(mask.sum()), "positives": int(y[mask].sum()),
                                     "recall_of_candidates": float(y[mask].sum() / max(1, counts[mode]))}
         self.timing_model_ = self._train_timing(cand[y], cand["_days"].to_numpy()[y])
-        say(f"rankers trained ({time.perf_counter() - t0:.1f}s)")
+        say("rankers trained", advance=self.n_windows + 1 - len(tables))
         self.sources_ = _Sources(log, asof, h, params)
         self.candidates_ = self.sources_.candidates(methods)
         self.log_ = log
@@ -430,7 +434,7 @@ class Recommender:
         self.horizon_ = h
         self.methods_ = methods
         self.fit_seconds_ = time.perf_counter() - t0
-        say(f"done ({self.fit_seconds_:.1f}s)")
+        say("candidates as of the end")
         return self
 
     def _train(self, X: pd.DataFrame, y: np.ndarray):

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import Interval, InvalidParameterError, Kind, Options, check
+from .._validation import Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
 from ._summary import _PERIODS, _periods, customer_table, last_complete_period, period_label, period_table, purchases
 

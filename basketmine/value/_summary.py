@@ -3,7 +3,6 @@ repeat-purchase models, RFM scores and segments, decile tables and the
 Pareto curve."""
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 
