@@ -45,6 +45,17 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
     keywords go to :func:`pandas.read_csv`.  Only the named columns are read.
     Basket, item and customer ids are read as text so that codes such as
     ``"85123A"`` and ``"00123"`` survive.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> tm
+    TransactionMatrix(1968 baskets, 3248 items, 45602 lines, 494 customers, 2010-12-01 .. 2011-12-09)
+    >>> tm.report.rows_dropped
+    1103
     """
     owner = "read_csv"
     cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
@@ -60,7 +71,19 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
 
 def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
                  cost=None, *, cancellations="drop") -> TransactionMatrix:
-    """Read a Parquet file of invoice lines (needs pyarrow)."""
+    """Read a Parquet file of invoice lines (needs pyarrow).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> import basketmine as bm
+    >>> path = os.path.join(tempfile.mkdtemp(), "lines.parquet")
+    >>> pd.DataFrame({"invoice": ["1", "1", "2"], "item": ["tea", "milk", "tea"]}).to_parquet(path)
+    >>> tm = bm.read_parquet(path, basket="invoice", item="item")
+    >>> tm.to_baskets()
+    [['milk', 'tea'], ['tea']]
+    """
     owner = "read_parquet"
     if not os.path.exists(os.fspath(path)):
         raise InvalidParameterError(
@@ -118,6 +141,19 @@ def read_baskets(path, sep: str = ",") -> TransactionMatrix:
     Items are kept exactly as written (Groceries has labels with a trailing
     space, as in arules); empty fields are counted as missing items; an
     empty line is an empty basket.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_baskets("datasets/groceries/groceries.csv")
+    >>> tm.n_baskets, tm.n_items
+    (9835, 169)
+    >>> tm.item_frequencies().head(3)
+    item
+    whole milk          2513
+    other vegetables    1903
+    rolls/buns          1809
+    Name: count, dtype: int64
     """
     with _open_text(path, "read_baskets") as fh:
         lines = fh.read().splitlines()
@@ -147,7 +183,18 @@ def _csr_from_tokens(tokens: np.ndarray, lengths: np.ndarray, report: CleaningRe
 
 def read_fimi(path) -> TransactionMatrix:
     """Read FIMI transactions: one basket per line, integer items separated by
-    white space (``.gz`` read transparently)."""
+    white space (``.gz`` read transparently).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import basketmine as bm
+    >>> path = os.path.join(tempfile.mkdtemp(), "baskets.dat")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("1 2 3\\n2 3\\n1\\n")
+    >>> bm.read_fimi(path).to_baskets()
+    [[1, 2, 3], [2, 3], [1]]
+    """
     owner = "read_fimi"
     with _open_text(path, owner) as fh:
         text = fh.read()
@@ -168,6 +215,17 @@ def read_spmf(path) -> TransactionMatrix:
     Each itemset becomes a basket; the customer is the line number (from 0)
     and the baskets keep their order in the line.  Lines starting with ``@``,
     ``#`` or ``%`` are metadata and skipped.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import basketmine as bm
+    >>> path = os.path.join(tempfile.mkdtemp(), "sequences.txt")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("1 2 -1 3 -1 -2\\n2 -1 3 -1 -2\\n")
+    >>> tm = bm.read_spmf(path)
+    >>> tm.customer_sequences().to_lists()
+    {0: [[1, 2], [3]], 1: [[2], [3]]}
     """
     owner = "read_spmf"
     with _open_text(path, owner) as fh:
@@ -213,7 +271,20 @@ def _int_labels(tm: TransactionMatrix, owner: str) -> np.ndarray:
 
 
 def write_fimi(tm: TransactionMatrix, path) -> None:
-    """Write the baskets as FIMI lines (labels must be integers >= 0)."""
+    """Write the baskets as FIMI lines (labels must be integers >= 0).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import basketmine as bm
+    >>> tm = bm.TransactionMatrix.from_baskets([[1, 2, 3], [2, 3], [1]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "baskets.dat")
+    >>> bm.write_fimi(tm, path)
+    >>> print(open(path).read())
+    1 2 3
+    2 3
+    1
+    """
     lab = _int_labels(tm, "write_fimi")
     with open(path, "w", encoding="utf-8") as fh:
         for a, b in zip(tm.indptr[:-1], tm.indptr[1:]):
@@ -221,7 +292,19 @@ def write_fimi(tm: TransactionMatrix, path) -> None:
 
 
 def write_spmf(tm: TransactionMatrix, path) -> None:
-    """Write each customer's baskets, oldest first, as one SPMF line."""
+    """Write each customer's baskets, oldest first, as one SPMF line.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import basketmine as bm
+    >>> tm = bm.TransactionMatrix.from_sequences([[[1, 2], [3]], [[2], [3]]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "sequences.txt")
+    >>> bm.write_spmf(tm, path)
+    >>> print(open(path).read())
+    1 2 -1 3 -1 -2
+    2 -1 3 -1 -2
+    """
     lab = _int_labels(tm, "write_spmf")
     seqs = tm.customer_sequences()
     with open(path, "w", encoding="utf-8") as fh:

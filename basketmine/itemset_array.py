@@ -23,7 +23,16 @@ __all__ = ["ItemsetArray", "ItemsetDtype", "SequenceArray", "SequenceDtype"]
 
 @register_extension_dtype
 class ItemsetDtype(ExtensionDtype):
-    """The dtype of an :class:`ItemsetArray`: elements are frozensets."""
+    """The dtype of an :class:`ItemsetArray`: elements are frozensets.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.TransactionMatrix.from_baskets([["bread", "milk"], ["bread"]])
+    >>> df = bm.frequent_itemsets(tm, 0.5)
+    >>> df["itemsets"].dtype, isinstance(df["itemsets"].dtype, bm.ItemsetDtype)
+    (ItemsetDtype(), True)
+    """
 
     name = "itemset"
     type = frozenset
@@ -33,6 +42,9 @@ class ItemsetDtype(ExtensionDtype):
     @classmethod
     def construct_array_type(cls):
         return ItemsetArray
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
 
 def _materialise(build, *args) -> np.ndarray:
@@ -48,7 +60,18 @@ def _materialise(build, *args) -> np.ndarray:
 
 class ItemsetArray(ExtensionArray):
     """Itemsets as flat codes: element ``i`` is the frozenset of
-    ``labels[items[offsets[i]:offsets[i + 1]]]``."""
+    ``labels[items[offsets[i]:offsets[i + 1]]]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import basketmine as bm
+    >>> arr = bm.ItemsetArray.from_sets([{"bread", "milk"}, {"beer"}])
+    >>> [sorted(s) for s in arr], arr.lengths().tolist()
+    ([['bread', 'milk'], ['beer']], [2, 1])
+    >>> pd.Series(arr).dtype
+    ItemsetDtype()
+    """
 
     def __init__(self, items, offsets, labels):
         self._items = np.ascontiguousarray(items, dtype=np.int32)
@@ -137,6 +160,7 @@ class ItemsetArray(ExtensionArray):
             yield from self[start:start + step].to_numpy()
 
     def to_numpy(self, dtype=None, copy=False, na_value=None):
+        """The elements as an object array of frozensets (built on each call)."""
         out = _materialise(_itemsets.frozensets, self._items, self._offsets, self._labels)
         return out if dtype in (None, object) else out.astype(dtype)
 
@@ -220,7 +244,16 @@ def _format_set(s) -> str:
 
 @register_extension_dtype
 class SequenceDtype(ExtensionDtype):
-    """The dtype of a :class:`SequenceArray`: elements are tuples of frozensets."""
+    """The dtype of a :class:`SequenceArray`: elements are tuples of frozensets.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.TransactionMatrix.from_sequences([[["tv"], ["soundbar"]], [["tv"], ["soundbar"]]])
+    >>> df = bm.sequential_patterns(tm, 1.0)
+    >>> df["sequence"].dtype, [[sorted(e) for e in s] for s in df["sequence"]]
+    (SequenceDtype(), [[['soundbar']], [['tv']], [['tv'], ['soundbar']]])
+    """
 
     name = "sequence"
     type = tuple
@@ -231,11 +264,22 @@ class SequenceDtype(ExtensionDtype):
     def construct_array_type(cls):
         return SequenceArray
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
 
 class SequenceArray(ItemsetArray):
     """Sequential patterns as flat codes: element ``i`` is a tuple of
     frozensets of labels, made of ``labels[items[offsets[i]:offsets[i + 1]]]``
-    cut where ``starts`` is 1 (an item opening a new element)."""
+    cut where ``starts`` is 1 (an item opening a new element).
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> arr = bm.SequenceArray.from_sequences([[{"tv"}, {"soundbar", "cable"}], [{"tv"}]])
+    >>> [[sorted(e) for e in s] for s in arr]
+    [[['tv'], ['cable', 'soundbar']], [['tv']]]
+    """
 
     def __init__(self, items, starts, offsets, labels):
         super().__init__(items, offsets, labels)
@@ -273,6 +317,7 @@ class SequenceArray(ItemsetArray):
         return _sequences.tuples(self._items, self._starts, self._offsets[i:i + 2], self._labels)[0]
 
     def to_numpy(self, dtype=None, copy=False, na_value=None):
+        """The elements as an object array of tuples of frozensets (built on each call)."""
         out = _materialise(_sequences.tuples, self._items, self._starts, self._offsets, self._labels)
         return out if dtype in (None, object) else out.astype(dtype)
 

@@ -176,6 +176,20 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
     of the log minus ``horizon``); weekly forecasts with intervals for the
     top items.  A section that the log cannot feed (no customers, no
     prices, too short a log) says why instead.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import basketmine as bm
+    >>> tm = bm.read_baskets("datasets/groceries/groceries.csv")
+    >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> page = bm.report.report(tm, path, min_support=0.02)
+    >>> os.path.getsize(path) == len(page.encode("utf-8"))
+    True
+    >>> [s for s in bm.report.SECTIONS if f'id="{s}"' in page] == list(bm.report.SECTIONS)
+    True
+    >>> "the log has no customers" in page
+    True
     """
     owner = "report"
     if not isinstance(tm, TransactionMatrix):

@@ -198,6 +198,18 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         antecedent size, then label order.  When the itemsets came from a
         TransactionMatrix built with ``with_ancestors``, rules relating an
         item to its own category are left out.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_baskets("datasets/groceries/groceries.csv")
+    >>> itemsets = bm.frequent_itemsets(tm, 0.01)
+    >>> rules = bm.association_rules(itemsets, "lift", 2.5)
+    >>> len(rules)
+    54
+    >>> top = rules.sort_values("lift", ascending=False).iloc[0]
+    >>> sorted(top["antecedents"]), sorted(top["consequents"]), round(float(top["lift"]), 2)
+    (['curd'], ['whole milk', 'yogurt'], 3.37)
     """
     owner = "association_rules"
     validate(owner, _SPEC, locals())
@@ -301,6 +313,20 @@ def rule_value(rules: pd.DataFrame, tm: TransactionMatrix) -> pd.DataFrame:
     consequent) and ``revenue_per_antecedent_basket`` (that revenue divided
     by the number of baskets holding the antecedent: what a basket with the
     antecedent is worth in consequent sales).
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> rules = bm.association_rules(bm.frequent_itemsets(tm, 0.03), "confidence", 0.5)
+    >>> valued = bm.rule_value(rules, tm)
+    >>> best = valued.sort_values("revenue_per_antecedent_basket", ascending=False).iloc[0]
+    >>> sorted(best["antecedents"]), sorted(best["consequents"])
+    (['22386'], ['85099B'])
+    >>> round(float(best["revenue_per_antecedent_basket"]), 2)
+    19.89
     """
     owner = "rule_value"
     if not isinstance(tm, TransactionMatrix):

@@ -29,20 +29,38 @@ class CleaningReport:
     ``"dropped"`` (row not used), ``"merged"`` (folded into another line of
     the same basket), ``"netted"`` (a return set against a purchase) or
     ``"note"`` (kept, but worth knowing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import basketmine as bm
+    >>> lines = pd.DataFrame({"invoice": ["1", "1", "2", "2", "3"],
+    ...                       "item": ["tea", "milk", "tea", None, "tea"],
+    ...                       "qty": [1, 2, 1, 1, -1]})
+    >>> tm = bm.TransactionMatrix.from_frame(lines, basket="invoice", item="item", quantity="qty")
+    >>> tm.report.to_frame()
+                                           reason  rows   action
+    0                       missing item ('item')     1  dropped
+    1  negative quantity (return or cancellation)     1  dropped
+    >>> tm.report.rows_dropped
+    2
     """
 
     rows_in: int = 0
     entries: list = field(default_factory=list)
 
     def add(self, reason: str, rows: int, action: str = "dropped") -> None:
+        """Record ``rows`` input rows that met ``reason``; zero rows records nothing."""
         if rows:
             self.entries.append((reason, int(rows), action))
 
     @property
     def rows_dropped(self) -> int:
+        """Input rows not used at all (``action == "dropped"``)."""
         return sum(r for _, r, a in self.entries if a == "dropped")
 
     def to_frame(self) -> pd.DataFrame:
+        """The entries as a table: ``reason``, ``rows``, ``action``."""
         return pd.DataFrame(self.entries, columns=["reason", "rows", "action"])
 
     def __repr__(self) -> str:
@@ -61,6 +79,18 @@ class CustomerSequences:
 
     ``baskets[indptr[k]:indptr[k + 1]]`` are the basket indices (rows of the
     TransactionMatrix) of ``customers[k]``, oldest first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import basketmine as bm
+    >>> lines = pd.DataFrame({"invoice": ["1", "2", "3", "3"], "customer": ["ann", "ann", "bob", "bob"],
+    ...                       "time": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-01-10", "2024-01-10"]),
+    ...                       "item": ["tv", "soundbar", "tv", "cable"]})
+    >>> tm = bm.TransactionMatrix.from_frame(lines, basket="invoice", item="item", customer="customer", time="time")
+    >>> seqs = tm.customer_sequences()
+    >>> list(seqs.customers), seqs.to_lists()
+    (['ann', 'bob'], {'ann': [['tv'], ['soundbar']], 'bob': [['cable', 'tv']]})
     """
 
     customers: np.ndarray
@@ -173,18 +203,22 @@ class TransactionMatrix:
     # ------------------------------------------------------------ basics
     @property
     def n_baskets(self) -> int:
+        """Number of baskets (rows)."""
         return len(self.indptr) - 1
 
     @property
     def n_items(self) -> int:
+        """Number of distinct items in the vocabulary (columns)."""
         return len(self.labels)
 
     @property
     def nnz(self) -> int:
+        """Number of basket lines (stored basket x item entries)."""
         return len(self.indices)
 
     @property
     def shape(self) -> tuple:
+        """``(n_baskets, n_items)``."""
         return (self.n_baskets, self.n_items)
 
     def __len__(self) -> int:
@@ -222,6 +256,7 @@ class TransactionMatrix:
         return np.asarray(out, dtype=np.int32)
 
     def basket_lengths(self) -> np.ndarray:
+        """Number of distinct items in each basket."""
         return np.diff(self.indptr)
 
     def item_frequencies(self, normalize: bool = False) -> pd.Series:

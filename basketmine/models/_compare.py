@@ -42,6 +42,21 @@ class Comparison:
         cross-table with the value module's customer classes),
         ``"silhouette"`` (score per k).
     features : Features
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> cmp = bm.compare(tm, "2011-09-01", model_types=("regression",))
+    >>> cmp.table[["model", "metric", "baseline"]].head(3)
+                                  model metric          baseline
+    0     linear (ridge): holdout spend    mae  naive spend rate
+    1     linear (ridge): holdout spend   rmse  naive spend rate
+    2  gradient boosting: holdout spend    mae  naive spend rate
+    >>> sorted(cmp.plots)
+    ['spend']
     """
 
     table: pd.DataFrame

@@ -59,6 +59,18 @@ class Split:
     horizon : Timedelta
         The holdout length actually observed (shorter than asked when the log
         ends first; a warning says so).
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> split = bm.models.temporal_split(tm, "2011-09-01", "90D")
+    >>> split.cutoff, split.horizon
+    (Timestamp('2011-09-01 00:00:00'), Timedelta('90 days 00:00:00'))
+    >>> split.calibration.times.max() < split.cutoff <= split.holdout.times.min()
+    True
     """
 
     calibration: TransactionMatrix
@@ -205,6 +217,20 @@ class Features:
     attrs : dict
         ``new_customers``: customers whose first purchase falls in the
         holdout (no features; left out of the targets), ``freq``.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> f = bm.models.features(tm, "2011-09-01", horizon="90D")
+    >>> len(f.customers), int(f.targets["active"].sum())
+    (384, 201)
+    >>> f.holdout_pairs.columns.tolist()
+    ['customer', 'unit', 'days', 'bought_before']
+    >>> f.series_matrix().shape
+    (40, 2879)
     """
 
     customers: pd.DataFrame

@@ -35,6 +35,16 @@ class Backtest:
     metrics : Series
         ``mae``, ``rmse``, total actual and predicted holdout purchases and
         their relative error.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
+    >>> bt = bm.value.calibration_holdout(tm, "1997-09-30", "1998-06-30", unit="W")
+    >>> type(bt.model).__name__, list(bt.by_frequency.columns)
+    ('BetaGeo', ['customers', 'actual', 'predicted'])
+    >>> bt.metrics[["mae", "rmse", "actual", "predicted"]].round(3).to_dict()
+    {'mae': 0.785, 'rmse': 1.608, 'actual': 1882.0, 'predicted': 1653.409}
     """
 
     model: _PurchaseModel

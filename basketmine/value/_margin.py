@@ -68,6 +68,23 @@ def margin_history(tm: TransactionMatrix, period: str = "M", *, expenses=None, m
     DataFrame indexed by (customer, period) for every period with revenue or
     expense: ``revenue``, ``cost``, ``expense``, ``margin`` (revenue - cost
     - expense) and ``margin_rate`` (gross, before expense).
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> hist = bm.value.margin_history(tm, "Q", margin_rate=0.3)
+    >>> list(hist.columns)
+    ['revenue', 'cost', 'expense', 'margin', 'margin_rate']
+    >>> hist.attrs["baskets_without_customer"]   # left out, with a warning
+    63
+    >>> hist.groupby(level="period")["revenue"].sum().round(0).head(2)
+    period
+    2010Q4     48810.0
+    2011Q1    177800.0
+    Freq: Q-DEC, Name: revenue, dtype: float64
     """
     owner = "margin_history"
     check(owner, "period", period, Options(_PERIODS))
@@ -149,6 +166,18 @@ def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, 
     ``expected_expense``: a dict of values for everyone, or a DataFrame
     indexed by customer (NaN keeps the computed value).  The projection is
     made from whole periods up to ``observation_end``.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> fc = bm.value.margin_forecast(tm, "M", periods=3, margin_rate=0.3)
+    >>> list(fc.columns)
+    ['expected_revenue', 'margin_rate', 'expected_expense', 'expected_cost', 'value', 'idle_periods']
+    >>> fc.index.get_level_values(1).unique().tolist()
+    [1, 2, 3]
     """
     owner = "margin_forecast"
     check(owner, "period", period, Options(_PERIODS))
@@ -314,6 +343,18 @@ def customer_classes(tm: TransactionMatrix, value=None, *, observation_end=None,
     ``value`` is a Series by customer (e.g. a CLV or margin forecast); by
     default the historic profit (with costs or ``margin_rate``) or revenue.
     ``thresholds`` overrides any of :data:`CLASS_THRESHOLDS`.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> classes = bm.value.customer_classes(tm)
+    >>> list(classes.columns)
+    ['recency_days', 'purchases', 'value', 'customer_class', 'value_tier']
+    >>> classes["customer_class"].value_counts().sort_index().to_dict()
+    {'loyal': 119, 'potential': 119, 'marginal': 154, 'lost': 102}
     """
     owner = "customer_classes"
     th = dict(CLASS_THRESHOLDS)
@@ -378,7 +419,22 @@ def customer_classes(tm: TransactionMatrix, value=None, *, observation_end=None,
 
 def class_table(classes: pd.DataFrame, by=("customer_class",)) -> pd.DataFrame:
     """Size and share of value of each class (or class x tier with
-    ``by=("customer_class", "value_tier")``)."""
+    ``by=("customer_class", "value_tier")``).
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> bm.value.class_table(bm.value.customer_classes(tm)).round(3)
+                    customers       value  customer_share  value_share  mean_value
+    customer_class                                                                
+    loyal                 119  716388.380           0.241        0.628    6020.070
+    potential             119  335292.990           0.241        0.294    2817.588
+    marginal              154   51419.781           0.312        0.045     333.895
+    lost                  102   37464.130           0.206        0.033     367.295
+    """
     by = list(by)
     g = classes.groupby(by, observed=False)
     out = pd.DataFrame({"customers": g.size(), "value": g["value"].sum()})

@@ -588,7 +588,19 @@ class ParetoNBD(_PurchaseModel):
 class NBD(_PurchaseModel):
     """NBD: Poisson purchases at gamma-distributed rates ``r, alpha``; no
     customer ever leaves (``probability_alive`` is 1).  Uses frequency and
-    T only."""
+    T only.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_cdnow("datasets/cdnow/CDNOW_sample.txt")
+    >>> cal = bm.value.summary(tm, observation_end="1997-09-30", unit="W")
+    >>> nbd = bm.value.NBD().fit(cal)
+    >>> nbd.params_.round(3).to_dict()
+    {'r': 0.385, 'alpha': 12.072}
+    >>> float(nbd.probability_alive(cal).min())
+    1.0
+    """
 
     _names = ("r", "alpha")
 
@@ -663,6 +675,8 @@ class GammaGamma(_Model):
         return [x[use], m[use]]
 
     def fit(self, X, weights=None):
+        """Fit by maximum likelihood on the customers with repeat purchases
+        (``frequency > 0``); ``X`` and ``weights`` as for :meth:`BetaGeo.fit`."""
         X = _as_summary(X, f"{type(self).__name__}.fit", self._need)
         if weights is not None:
             weights = np.asarray(weights, dtype=np.float64)[X["frequency"].to_numpy() > 0]

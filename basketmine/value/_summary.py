@@ -357,8 +357,16 @@ def rfm(tm: TransactionMatrix, observation_end=None, bins: int = 5, segments=RFM
     >>> import basketmine as bm
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
-    ...                  quantity="Quantity", price="UnitPrice")                    # doctest: +SKIP
-    >>> bm.value.rfm(tm).segment.value_counts().head(3)                             # doctest: +SKIP
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> table = bm.value.rfm(tm)
+    >>> list(table.columns)
+    ['recency', 'frequency', 'monetary', 'R', 'F', 'M', 'rfm_score', 'rfm_cell', 'segment']
+    >>> table["segment"].value_counts().head(3)
+    segment
+    hibernating    122
+    loyal           96
+    champions       70
+    Name: count, dtype: int64
     """
     owner = "rfm"
     check(owner, "bins", bins, Interval("int", 2, 10, "both"))
@@ -495,6 +503,20 @@ def pareto_curve(tm: TransactionMatrix, observation_end=None) -> pd.DataFrame:
     cumulative share of customers, top spenders first, from (0, 0) to (1, 1).
 
     ``attrs["gini"]`` holds the Gini coefficient of spend.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice")
+    >>> curve = bm.value.pareto_curve(tm)
+    >>> curve.iloc[[0, -1]]
+         customer_share  revenue_share
+    0               0.0            0.0
+    494             1.0            1.0
+    >>> round(curve.attrs["gini"], 3)
+    0.764
     """
     table, _ = _spend(tm, "pareto_curve", observation_end)
     rev = table["revenue"].to_numpy()
