@@ -12,17 +12,25 @@ import warnings
 
 import pandas as pd
 
-EXAMPLES = """examples:
-  basketmine rules datasets/groceries/groceries.csv --min-support 0.01 --min-confidence 0.4
-  basketmine sequences sales.csv --basket InvoiceNo --item StockCode --customer CustomerID --time InvoiceDate --within 90D
-  basketmine value sales.csv --basket InvoiceNo --item StockCode --customer CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice -o customers.csv
-  basketmine recommend sales.csv ... --k 5 --exclude-purchased -o next_items.csv
-  basketmine compare sales.csv ... --cutoff 2011-09-01 -o comparison.csv
-  basketmine report sales.csv ... -o report.html
-  basketmine rules sales.csv --basket InvoiceNo --item Description --min-support 0.02 -o rules.csv
-  basketmine rules retail.dat.gz --min-support 0.001 --metric lift --min-threshold 2 -o rules.parquet
-  basketmine rules groceries.csv --antecedents "whole milk" --min-confidence 0.2
-"""
+_RETAIL = ("datasets/online_retail/online_retail_sample.csv.gz --basket InvoiceNo --item StockCode "
+           "--customer CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice")
+EXAMPLE_LINES = [
+    "basketmine rules datasets/groceries/groceries.csv --min-support 0.01 --min-confidence 0.4",
+    "basketmine rules sales.csv --basket InvoiceNo --item Description --min-support 0.02 -o rules.csv",
+    "basketmine rules retail.dat.gz --min-support 0.001 --metric lift --min-threshold 2 -o rules.parquet",
+    'basketmine rules datasets/groceries/groceries.csv --antecedents "whole milk" --min-confidence 0.2',
+    f"basketmine sequences {_RETAIL} --within 90D --min-support 0.03",
+    f"basketmine value {_RETAIL} -o customers.csv",
+    f"basketmine recommend {_RETAIL} --k 5 --exclude-purchased -o next_items.csv",
+    f"basketmine compare {_RETAIL} --cutoff 2011-09-01 -o comparison.csv",
+    f"basketmine report {_RETAIL} -o report.html",
+]
+
+
+def _examples(command: str | None = None) -> str:
+    """The epilog of ``basketmine --help`` (all examples) or of one subcommand."""
+    lines = [e for e in EXAMPLE_LINES if command is None or e.split()[1] == command]
+    return "examples:\n" + "".join(f"  {e}\n" for e in lines)
 
 
 class UserError(Exception):
@@ -294,7 +302,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
 
 def _command(sub, name: str, help: str, func, output_help: str) -> argparse.ArgumentParser:
     """A subcommand with the shared input options and ``-o``."""
-    p = sub.add_parser(name, help=help, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(name, help=help, epilog=_examples(name), formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_input_options(p)
     p.add_argument("-o", "--output", help=output_help)
     p.set_defaults(func=func)
@@ -304,7 +312,7 @@ def _command(sub, name: str, help: str, func, output_help: str) -> argparse.Argu
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="basketmine", description="What else will they buy, and when? Mine a transaction log.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_examples(), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     p = _command(sub, "rules", "cross-sell rules (frequent itemsets + association rules)", cmd_rules,

@@ -1,13 +1,18 @@
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from basketmine import cli
 from basketmine.cli import main
 
 from conftest import DATASETS
 
 GROCERIES = str(DATASETS / "groceries" / "groceries.csv")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_rules_prints_a_readable_table(capsys):
@@ -91,3 +96,22 @@ def test_new_commands_reject_bad_input_with_one_line(capsys):
     assert "'cutoff'" in err and "2001-09-01" in err and "\n" not in err
     assert main(["compare", SAMPLE, *LINES, "--cutoff", "2011-09-01", "--model-types", "tarot"]) == 2
     assert "'model_types'" in capsys.readouterr().err
+
+
+FAST = ("rules", "sequences", "value")  # recommend, compare and report run above with the same options
+
+
+@pytest.mark.parametrize("line", [e for e in cli.EXAMPLE_LINES if "datasets/" in e and e.split()[1] in FAST])
+def test_help_examples_on_shipped_data_run(line, tmp_path, monkeypatch, capsys):
+    """The --help examples that read the shipped datasets run as printed
+    (from the repository root; files written with -o land in a temp dir)."""
+    args = shlex.split(line)[1:] + ["-q"]
+    if "-o" in args:
+        i = args.index("-o") + 1
+        args[i] = str(tmp_path / args[i])
+    monkeypatch.chdir(ROOT)
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.strip() or "-o" in args
+    if "-o" in args:
+        assert Path(args[args.index("-o") + 1]).stat().st_size > 0
