@@ -14,6 +14,8 @@ def mine(
     time_limit: float,
     method: str,
     status: npt.NDArray[np.int64],
+    order: npt.NDArray[np.int32] | None = None,
+    roots: npt.NDArray[np.uint8] | None = None,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.int64],
            npt.NDArray[np.int32], int]: ...
 def closure_mask(

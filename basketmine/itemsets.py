@@ -61,12 +61,17 @@ def choose_method(tm: TransactionMatrix, min_count: int, counts=None) -> str:
     """
     if counts is None:
         counts = np.bincount(tm.indices, minlength=tm.n_items)
+    return method_for(tm.n_baskets, counts, min_count)
+
+
+def method_for(n_baskets: int, counts: np.ndarray, min_count: int) -> str:
+    """:func:`choose_method` from the basket count and the item counts."""
     freq = counts >= min_count
     m = int(freq.sum())
-    if m == 0 or tm.n_baskets == 0:
+    if m == 0 or n_baskets == 0:
         return "occurrence"
-    density = counts[freq].sum() / (m * tm.n_baskets)
-    words = (tm.n_baskets + 63) // 64
+    density = counts[freq].sum() / (m * n_baskets)
+    words = (n_baskets + 63) // 64
     if density >= 0.05 and m * words * 8 <= 256 * 2**20:
         return "bitset"
     return "occurrence"

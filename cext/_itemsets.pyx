@@ -70,6 +70,7 @@ cdef struct Ctx:
     # search state
     int32_t* prefix
     const int32_t* rank_to_code
+    const uint8_t* root_rank  # per rank: 1 when itemsets may start (least supported item) there
     int64_t min_count
     int min_len
     int max_len
@@ -315,6 +316,8 @@ cdef void _bit_node(Ctx* c, uint64_t** level_bits, int32_t** level_ranks,
     for i in range(n):
         if _tick(c):
             return
+        if depth == 0 and not c.root_rank[ranks[i]]:
+            continue
         c.prefix[depth] = ranks[i]
         if _emit(c, depth + 1, counts[i]):
             return
@@ -363,12 +366,20 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
          int64_t max_sets,
          double time_limit,
          str method,
-         int64_t[::1] status):             # IN/OUT shared progress block
+         int64_t[::1] status,              # IN/OUT shared progress block
+         object order=None,                # IN  optional item codes in rank order
+         object roots=None):               # IN  optional uint8 per code: 1 = may be an itemset's root
     """Mine all itemsets with count >= min_count and min_len <= length <= max_len.
 
     Returns (items, offsets, counts, rank_to_code, stop_code).  ``items``
     holds item codes, each itemset listed in ascending rank (its canonical
     order); ``rank_to_code`` gives the ranking.
+
+    By default items are ranked by ascending support (ties by code).
+    ``order`` imposes another ranking (codes missing from it are left out);
+    ``roots`` keeps only the itemsets whose first (lowest-ranked) item is
+    flagged.  Together they let a partition of a distributed run mine
+    exactly the itemsets rooted in its items, in the global order.
     """
     cdef Py_ssize_t n_tx = indptr.shape[0] - 1
     cdef Py_ssize_t t, p, q, r, m, i
@@ -378,10 +389,20 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
 
     # frequent items ranked by ascending support
     cdef Py_ssize_t n_items = len(item_count)
-    freq = np.flatnonzero(item_count >= min_count)
-    order = np.lexsort((freq, item_count[freq]))
-    rank_to_code = freq[order].astype(np.int32)
+    if order is None:
+        freq = np.flatnonzero(item_count >= min_count)
+        rank_to_code = freq[np.lexsort((freq, item_count[freq]))].astype(np.int32)
+    else:
+        given = np.asarray(order, dtype=np.int32)
+        rank_to_code = given[item_count[given] >= min_count]
     m = rank_to_code.shape[0]
+    if roots is None:
+        root_rank_arr = np.ones(max(m, 1), dtype=np.uint8)
+    else:
+        root_rank_arr = np.ascontiguousarray(np.asarray(roots, dtype=np.uint8)[rank_to_code])
+        if m == 0:
+            root_rank_arr = np.ones(1, dtype=np.uint8)
+    cdef const uint8_t[::1] root_view = root_rank_arr
     code_to_rank_arr = np.full(n_items, -1, dtype=np.int32)
     code_to_rank_arr[rank_to_code] = np.arange(m, dtype=np.int32)
     cdef int32_t[::1] code_to_rank = code_to_rank_arr
@@ -395,6 +416,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     c.max_sets = max_sets
     c.m = <int>m
     c.rank_to_code = &r2c_view[0] if m > 0 else NULL
+    c.root_rank = &root_view[0]
     c.status = &status[0]
     c.deadline = _now() + time_limit if time_limit > 0 else 0.0
     c.sets_cap = 1024
@@ -461,13 +483,14 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
                         c.cursor[r] += 1
                 pos = 0
                 for r in range(m):
-                    c.prefix[0] = <int32_t>r
-                    if _emit(&c, 1, rank_count[r]):
-                        break
-                    if max_len > 1 and r < m - 1:
-                        _occ_node(&c, T, -1, 1, pos, rank_count[r])
-                        if c.stop:
+                    if c.root_rank[r]:
+                        c.prefix[0] = <int32_t>r
+                        if _emit(&c, 1, rank_count[r]):
                             break
+                        if max_len > 1 and r < m - 1:
+                            _occ_node(&c, T, -1, 1, pos, rank_count[r])
+                            if c.stop:
+                                break
                     pos += rank_count[r]
         elif method == "bitset":
             W = (n_tx + 63) // 64

@@ -1,0 +1,833 @@
+"""basketmine on Apache Spark: the same jobs, the same answers, past one machine.
+
+A Spark DataFrame of invoice lines is encoded once with :func:`transactions`
+(the same column options and cleaning rules as
+:meth:`basketmine.TransactionMatrix.from_frame`, the cleaning report counted
+in Spark), then mined:
+
+- :func:`frequent_itemsets`: parallel FP-growth's item-based partitioning of
+  conditional databases (Li et al. 2008).  Each frequent item, ranked by
+  ascending support, belongs to one of ``n_groups`` groups; every basket
+  sends each group the part of itself from that group's first item on, and
+  each group runs basketmine's own Cython miner on what it received,
+  keeping the itemsets whose least supported item is its own.  Every
+  itemset is found in exactly one group, with its exact count.
+- :func:`association_rules`: rules and their measures from those itemsets,
+  by joins on the antecedent and the consequent.
+- :func:`follow_ups`: "A then B within N days", by self-joins of each
+  customer's lines.
+- :func:`summary`: the value module's per-customer summary in Spark SQL;
+  the small models (:class:`basketmine.value.BetaGeo` and the others) are
+  fitted locally on its ``toPandas()``.
+
+Results are Spark DataFrames with the local functions' columns, in the
+local order; ``to_pandas(result)`` equals the local result on the same data
+(arrays become frozensets).  pyspark is an optional dependency:
+``pip install "basketmine[spark]"``.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from . import _itemsets
+from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Options, check,
+                          column_error)
+from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, method_for, min_count_of
+from .rules import MEASURES, _adjust, _sort_key, measures_from_counts
+from .transactions import CleaningReport, TransactionMatrix, _sorted_vocabulary
+
+__all__ = ["SparkTransactions", "association_rules", "follow_ups", "frequent_itemsets", "summary",
+           "to_pandas", "transactions"]
+
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _pyspark(owner: str):
+    """The pyspark modules, or a clear error naming the extra to install."""
+    try:
+        from pyspark.sql import DataFrame, functions as F, types as T
+    except ImportError:
+        raise ImportError(f"{owner} needs pyspark: pip install 'basketmine[spark]'") from None
+    return DataFrame, F, T
+
+
+# ---------------------------------------------------------------- encoding
+@dataclass
+class SparkTransactions:
+    """An encoded log on Spark: what :func:`transactions` built.
+
+    Attributes
+    ----------
+    lines : pyspark.sql.DataFrame
+        One row per basket x item (repeats merged): ``basket``, ``item``
+        (int code into ``labels``), ``pos`` (the basket's first input row,
+        for a stable order) and, when given, ``customer``, ``time``,
+        ``quantity``, ``price``, ``cost``.  Persisted; call
+        :meth:`unpersist` when done.
+    labels : ndarray
+        The item vocabulary in label order (code ``k`` is ``labels[k]``).
+    n_baskets : int
+    report : CleaningReport
+        What became of every input row, counted in Spark.
+    columns : tuple of str
+        The optional columns present.
+    item_counts : ndarray
+        Baskets holding each item code.
+
+    Examples
+    --------
+    >>> import basketmine.spark as bms                               # doctest: +SKIP
+    >>> st = bms.transactions(spark_lines, basket="InvoiceNo", item="StockCode")  # doctest: +SKIP
+    """
+
+    lines: object
+    labels: np.ndarray
+    n_baskets: int
+    report: CleaningReport
+    columns: tuple = field(default_factory=tuple)
+    item_counts: np.ndarray | None = None
+    _cached: object = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        extra = f", {', '.join(self.columns)}" if self.columns else ""
+        return f"SparkTransactions({self.n_baskets} baskets, {len(self.labels)} items{extra})"
+
+    def unpersist(self) -> None:
+        """Release the cached lines."""
+        (self._cached if self._cached is not None else self.lines).unpersist()
+
+    def to_local(self) -> TransactionMatrix:
+        """The same log as a local :class:`~basketmine.TransactionMatrix`
+        (collects every line to the driver: for small logs and tests)."""
+        pdf = self.lines.toPandas()
+        kw = {c: c for c in self.columns}
+        pdf["item"] = self.labels[pdf["item"].to_numpy()]
+        pdf = pdf.sort_values(["pos"], kind="stable")
+        tm = TransactionMatrix.from_frame(pdf, "basket", "item", cancellations="keep", **kw)
+        tm.report = self.report
+        return tm
+
+
+_CANCEL = ("drop", "keep")
+
+
+def transactions(df, basket, item, customer=None, time=None, quantity=None, price=None, cost=None, *,
+                 cancellations: str = "drop") -> SparkTransactions:
+    """Encode a Spark DataFrame of invoice lines (one row per basket x item).
+
+    The columns and the cleaning are those of
+    :meth:`basketmine.TransactionMatrix.from_frame`: rows missing a basket
+    id or an item, with an unreadable time or quantity, a zero quantity, or
+    (with ``cancellations="drop"``) a negative one are dropped and counted;
+    an item repeated in a basket is merged (quantities added, price and
+    cost quantity-weighted).  A basket's customer is that of its first row
+    and its time the earliest; conflicts are counted as notes.  Netting
+    returns against earlier purchases (``"net"``) needs each customer's
+    history in order and is local only.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+    basket, item : str
+        Column names of the basket (invoice) id and the item label.
+    customer, time, quantity, price, cost : str, optional
+        Column names.
+    cancellations : {"drop", "keep"}
+
+    Returns
+    -------
+    SparkTransactions
+
+    Examples
+    --------
+    >>> import basketmine.spark as bms                                # doctest: +SKIP
+    >>> st = bms.transactions(lines, basket="InvoiceNo", item="StockCode",
+    ...                       customer="CustomerID", time="InvoiceDate",
+    ...                       quantity="Quantity", price="UnitPrice")  # doctest: +SKIP
+    >>> st.report                                                     # doctest: +SKIP
+    """
+    owner = "basketmine.spark.transactions"
+    DataFrame, F, T = _pyspark(owner)
+    if not isinstance(df, DataFrame):
+        raise InvalidParameterError(
+            f"The 'df' parameter of {owner} must be a pyspark.sql.DataFrame. Got {type(df).__name__} instead.")
+    if cancellations == "net":
+        raise InvalidParameterError(
+            f"The 'cancellations' parameter of {owner} must be 'drop' or 'keep'; 'net' sets each return "
+            f"against the customer's earlier purchases in order and is only available locally "
+            f"(TransactionMatrix.from_frame). Got {cancellations!r}.")
+    check(owner, "cancellations", cancellations, Options(_CANCEL))
+    cols = {"basket": basket, "item": item, "customer": customer, "time": time, "quantity": quantity,
+            "price": price, "cost": cost}
+    for name, col in cols.items():
+        if (col is None and name in ("basket", "item")) or (col is not None and col not in df.columns):
+            raise column_error(owner, name, col, df.columns)
+    c = {name: F.col(col) for name, col in cols.items() if col is not None}
+    x = df.select(*[c[n].alias(n) for n in c], F.monotonically_increasing_id().alias("pos"))
+    if time is not None:
+        x = x.withColumn("_t", F.col("time").cast("timestamp"))
+    for name in ("quantity", "price", "cost"):
+        if name in c:
+            x = x.withColumn(f"_{name[0]}", F.col(name).cast("double"))
+    # the reason each row is dropped, in from_frame's order (first that applies)
+    reasons = [(F.col("basket").isNull(), f"missing basket id ({basket!r})"),
+               (F.col("item").isNull(), f"missing item ({item!r})")]
+    if time is not None:
+        reasons.append((F.col("_t").isNull(), f"missing or unreadable time ({time!r})"))
+    if quantity is not None:
+        reasons += [(F.col("_q").isNull() | F.isnan("_q"), f"missing or non-numeric quantity ({quantity!r})"),
+                    (F.col("_q") == 0, "zero quantity")]
+        if cancellations == "drop":
+            reasons.append((F.col("_q") < 0, "negative quantity (return or cancellation)"))
+    why = F.lit(None).cast("int")
+    for k, (cond, _) in reversed(list(enumerate(reasons))):
+        why = F.when(cond, F.lit(k)).otherwise(why)
+    x = x.withColumn("_why", why)
+    kept = F.col("_why").isNull()
+    aggs = [F.count(F.lit(1)).alias("rows")]
+    aggs += [F.sum(F.when(F.col("_why") == k, 1).otherwise(0)).alias(f"r{k}") for k in range(len(reasons))]
+    if customer is not None:
+        has_ids = F.col("_why").isNull() | (F.col("_why") >= 2)
+        aggs.append(F.sum(F.when(has_ids & F.col("customer").isNull(), 1).otherwise(0)).alias("no_customer"))
+    if price is not None:
+        aggs.append(F.sum(F.when(kept & (F.col("_p").isNull() | F.isnan("_p")), 1).otherwise(0))
+                    .alias("no_price"))
+    counts = x.agg(*aggs).first().asDict()
+    report = CleaningReport(rows_in=int(counts["rows"]))
+    for k, (_, reason) in enumerate(reasons):
+        report.add(reason, int(counts[f"r{k}"] or 0))
+        if k == 1 and customer is not None:  # counted among the rows with a basket and an item
+            report.add(f"missing customer ({customer!r}); basket kept without customer",
+                       int(counts["no_customer"] or 0), "note")
+    if price is not None:
+        report.add(f"missing or non-numeric price ({price!r}); line kept with NaN price",
+                   int(counts["no_price"] or 0), "note")
+    x = x.where(kept)
+
+    # the item vocabulary: small, sorted on the driver exactly as locally
+    distinct = [r[0] for r in x.select("item").distinct().collect()]
+    if not distinct:
+        raise InvalidParameterError(
+            f"The 'df' parameter of {owner} must hold at least one usable row; all "
+            f"{report.rows_in} rows were dropped:\n{report!r}")
+    labels, perm = _sorted_vocabulary(distinct, owner, "item")
+    spark = df.sparkSession
+    vocab = spark.createDataFrame([(v, int(k)) for v, k in zip(distinct, perm.tolist())],
+                                  T.StructType([T.StructField("item", df.schema[item].dataType),
+                                                T.StructField("_code", T.IntegerType())]))
+    x = x.join(F.broadcast(vocab), "item").drop("item").withColumnRenamed("_code", "item")
+
+    # per basket: the first row's customer, the earliest time, and the conflicts
+    bagg = [F.min("pos").alias("bpos")]
+    if time is not None:
+        bagg += [F.min("_t").alias("btime"), (F.min("_t") != F.max("_t")).alias("time_conflict")]
+    if customer is not None:
+        bagg += [F.min_by("customer", "pos").alias("bcustomer"),
+                 ((F.countDistinct("customer") > 1) |
+                  ((F.count("customer") > 0) & (F.count("customer") < F.count(F.lit(1))))).alias("cust_conflict")]
+    baskets = x.groupBy("basket").agg(*bagg)
+    w = F.col("_q") if quantity is not None else F.lit(1.0)
+    lagg = [F.count(F.lit(1)).alias("_rows")]
+    if quantity is not None:
+        lagg.append(F.sum("_q").alias("quantity"))
+    for name in ("price", "cost"):
+        if name in c:
+            v = F.col(f"_{name[0]}")
+            bad = F.sum(F.when(v.isNull() | F.isnan(v), 1).otherwise(0)) > 0
+            lagg.append(F.when(bad, F.lit(float("nan")))
+                        .otherwise(F.sum(v * w) / F.sum(w)).alias(name))
+    lines = x.groupBy("basket", "item").agg(*lagg).join(baskets, "basket")
+    keep_cols = ["basket", "item", F.col("bpos").alias("pos")]
+    if customer is not None:
+        keep_cols.append(F.col("bcustomer").alias("customer"))
+    if time is not None:
+        keep_cols.append(F.col("btime").alias("time"))
+    for name in ("quantity", "price", "cost"):
+        if name in c:
+            keep_cols.append(name)
+    # persisted once, partitioned by basket so that mining groups each basket's lines without a shuffle
+    lines = lines.select(*keep_cols, "_rows").repartition("basket").persist()
+    bstats = [F.count(F.lit(1)).alias("baskets")]
+    if time is not None:
+        bstats.append(F.sum(F.col("time_conflict").cast("int")).alias("time_conflict"))
+    if customer is not None:
+        bstats.append(F.sum(F.col("cust_conflict").cast("int")).alias("cust_conflict"))
+    b = baskets.agg(*bstats).first().asDict()
+    item_counts = np.zeros(len(labels), dtype=np.int64)
+    n_rows = 0
+    for code, cnt, rows in lines.groupBy("item").agg(F.count(F.lit(1)), F.sum("_rows")).collect():
+        item_counts[code] = cnt
+        n_rows += rows
+    if time is not None:
+        report.add("basket whose rows carry different times; earliest used", int(b["time_conflict"] or 0),
+                   "note")
+    report.add("item repeated in a basket", int(n_rows - item_counts.sum()), "merged")
+    if customer is not None:
+        report.add("basket whose rows name different customers; first used", int(b["cust_conflict"] or 0),
+                   "note")
+    out = lines.drop("_rows")
+    present = tuple(n for n in ("customer", "time", "quantity", "price", "cost") if n in c)
+    return SparkTransactions(out, labels, int(b["baskets"]), report, present, item_counts, lines)
+
+
+def _need(owner: str, st) -> None:
+    if not isinstance(st, SparkTransactions):
+        raise InvalidParameterError(
+            f"The 'st' parameter of {owner} must be the SparkTransactions that "
+            f"basketmine.spark.transactions returns. Got {type(st).__name__} instead.")
+
+
+# ---------------------------------------------------------------- itemsets
+def mine_group(baskets, ranks, group: int, n_groups: int, m: int, min_count: int, min_len: int,
+               max_len: int, cap: int):
+    """Mine one group's conditional database (the PFP reducer).
+
+    ``baskets``/``ranks`` are its lines: the basket key and the global rank
+    (ascending support) of each item.  Returns ``(items, offsets, counts,
+    stop)`` for the itemsets whose lowest-ranked item ``r`` has
+    ``r % n_groups == group``, items as global ranks in ascending order,
+    itemsets in the global depth-first order.
+    """
+    ranks = np.asarray(ranks, dtype=np.int32)
+    b = pd.factorize(np.asarray(baskets), sort=False)[0]
+    order = np.lexsort((ranks, b))
+    b, ranks = b[order], np.ascontiguousarray(ranks[order])
+    n_b = int(b.max()) + 1 if len(b) else 0
+    indptr = np.zeros(n_b + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b, minlength=n_b), out=indptr[1:])
+    item_count = np.bincount(ranks, minlength=m).astype(np.int64)
+    roots = (np.arange(m) % n_groups == group).astype(np.uint8)
+    status = np.zeros(4, dtype=np.int64)
+    items, offsets, counts, _, stop = _itemsets.mine(
+        indptr, ranks, item_count, min_count, min_len, max_len, cap, 0.0,
+        method_for(n_b, item_count, min_count), status, order=np.arange(m, dtype=np.int32), roots=roots)
+    return items, offsets, counts, stop
+
+
+def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, max_len=None,
+                      max_itemsets=None, n_groups=None):
+    """Frequent itemsets on Spark, equal to :func:`basketmine.frequent_itemsets`.
+
+    Parameters
+    ----------
+    st : SparkTransactions
+    min_support : float in (0, 1] or int >= 1
+        A fraction of the baskets, or a basket count.
+    min_len, max_len : int
+        Bounds on the number of items.
+    max_itemsets : int, optional
+        Cap per group (default 10 million); a group that reaches it raises
+        :class:`~basketmine.MiningLimitError` (a distributed run does not
+        return a partial collection).
+    n_groups : int, optional
+        Item groups (conditional databases mined in parallel); default four
+        per core of the Spark context.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``support``, ``count``, ``itemsets`` (array of labels, least
+        supported first), in the local order.  ``df.attrs`` (a plain dict
+        on the returned object) holds ``n_transactions`` and ``min_count``.
+    """
+    owner = "basketmine.spark.frequent_itemsets"
+    DataFrame, F, T = _pyspark(owner)
+    _need(owner, st)
+    check(owner, "min_support", min_support, FRACTION_OR_COUNT)
+    check(owner, "min_len", min_len, Interval("int", 1, None, "left"))
+    check(owner, "max_len", max_len, (NONE, Interval("int", 1, None, "left")))
+    check(owner, "max_itemsets", max_itemsets, (NONE, Interval("int", 1, None, "left")))
+    check(owner, "n_groups", n_groups, (NONE, Interval("int", 1, None, "left")))
+    if max_len is not None and max_len < min_len:
+        raise InvalidParameterError(
+            f"The 'max_len' parameter of {owner} must be >= min_len ({min_len}). Got {max_len} instead.")
+    spark = st.lines.sparkSession
+    n = st.n_baskets
+    min_count = min_count_of(min_support, n)
+    G = int(n_groups or 4 * spark.sparkContext.defaultParallelism)
+    cap = DEFAULT_MAX_ITEMSETS if max_itemsets is None else int(max_itemsets)
+    want_len = _INT32_MAX if max_len is None else int(max_len)
+
+    counts = st.item_counts
+    freq = np.flatnonzero(counts >= min_count)
+    rank_to_code = freq[np.lexsort((freq, counts[freq]))].astype(np.int32)
+    m = len(rank_to_code)
+    schema = T.StructType([T.StructField("support", T.DoubleType()), T.StructField("count", T.LongType()),
+                           T.StructField("itemsets", T.ArrayType(_label_type(T, st.labels)))])
+    if m == 0:
+        out = spark.createDataFrame([], schema)
+        out.attrs = {"n_transactions": n, "min_count": min_count}
+        return out
+    ranks = spark.createDataFrame([(int(code), r, r % G) for r, code in enumerate(rank_to_code.tolist())],
+                                  "item int, rank int, grp int")
+    lines = st.lines.select("basket", "item").join(F.broadcast(ranks), "item")
+    first = lines.groupBy("basket", "grp").agg(F.min("rank").alias("first"))
+    # each basket sends group g its items from g's first item on (higher ranks)
+    db = (lines.select("basket", "rank").join(first, "basket")
+          .where(F.col("rank") >= F.col("first")).select("grp", "basket", "rank"))
+    labels = st.labels
+    out_schema = ("root int, seq long, count long, stop int, itemsets array<"
+                  f"{_label_type(T, labels).simpleString()}>")
+
+    def reduce_group(pdf: pd.DataFrame) -> pd.DataFrame:
+        g = int(pdf["grp"].iloc[0])
+        items, offsets, cnts, stop = mine_group(pdf["basket"].to_numpy(), pdf["rank"].to_numpy(), g, G, m,
+                                                min_count, min_len, want_len, cap)
+        codes = rank_to_code[items]
+        sets = [labels[codes[a:b]].tolist() for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+        return pd.DataFrame({"root": items[offsets[:-1]] if len(cnts) else np.zeros(0, np.int32),
+                             "seq": np.arange(len(cnts), dtype=np.int64), "count": cnts,
+                             "stop": np.full(len(cnts), stop, dtype=np.int32), "itemsets": sets})
+
+    mined = db.groupBy("grp").applyInPandas(reduce_group, out_schema).persist()
+    stops = [r[0] for r in mined.where(F.col("stop") != 0).select("stop").distinct().collect()]
+    if stops:
+        mined.unpersist()
+        raise MiningLimitError(
+            f"{owner} stopped at {_itemsets.STOP_REASONS[stops[0]]} in a group; a distributed run returns "
+            f"no partial collection. Raise min_support or max_itemsets, or set max_len.")
+    out = (mined.orderBy("root", "seq")
+           .select((F.col("count") / F.lit(float(n))).alias("support"), "count", "itemsets"))
+    out.attrs = {"n_transactions": n, "min_count": min_count}
+    return out
+
+
+def _label_type(T, labels):
+    """The Spark type of the item labels (strings, or integers/floats)."""
+    kinds = {type(v) for v in labels[:1000]}
+    if kinds and all(issubclass(k, (int, np.integer)) and not issubclass(k, bool) for k in kinds):
+        return T.LongType()
+    if kinds and all(issubclass(k, (float, np.floating)) for k in kinds):
+        return T.DoubleType()
+    return T.StringType()
+
+
+# ------------------------------------------------------------------- rules
+def association_rules(itemsets, metric="confidence", min_threshold=0.8, *, antecedents=None,
+                      consequents=None, max_antecedent_len=None, max_consequent_len=None,
+                      min_improvement=None, significance=None, correction="holm", n_transactions=None):
+    """Rules from Spark itemsets, equal to :func:`basketmine.association_rules`.
+
+    ``itemsets`` comes from :func:`frequent_itemsets`; the other parameters
+    are those of the local function.  Rules are generated per itemset on
+    the executors, their antecedent and consequent counts (and, for
+    ``improvement``, those of every more general rule) found by joins, the
+    measures computed by the local formulas.  Only the per-rule p-values are
+    brought to the driver when ``significance`` asks for a correction over
+    all rules.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The local columns (``antecedents``/``consequents`` as arrays), in
+        the local order.
+    """
+    owner = "basketmine.spark.association_rules"
+    DataFrame, F, T = _pyspark(owner)
+    if not isinstance(itemsets, DataFrame) or not {"count", "itemsets"} <= set(itemsets.columns):
+        raise InvalidParameterError(
+            f"The 'itemsets' parameter of {owner} must be the Spark DataFrame that "
+            f"basketmine.spark.frequent_itemsets returns. Got {type(itemsets).__name__} instead.")
+    valid = tuple(MEASURES) + ("improvement",)
+    check(owner, "metric", metric, Options(valid))
+    check(owner, "min_threshold", min_threshold, Interval("real", None, None, "neither"))
+    check(owner, "max_antecedent_len", max_antecedent_len, (NONE, Interval("int", 1, None, "left")))
+    check(owner, "max_consequent_len", max_consequent_len, (NONE, Interval("int", 1, None, "left")))
+    check(owner, "min_improvement", min_improvement, (NONE, Interval("real", None, None, "neither")))
+    check(owner, "significance", significance, (NONE, Interval("real", 0, 1, "right")))
+    check(owner, "correction", correction, Options(("holm", "bonferroni", "fdr_bh", "none")))
+    n = n_transactions if n_transactions is not None else getattr(itemsets, "attrs", {}).get("n_transactions")
+    if n is None:
+        raise InvalidParameterError(
+            f"The 'n_transactions' parameter of {owner} is needed when the itemsets frame does not "
+            f"carry it (frequent_itemsets sets df.attrs['n_transactions']).")
+    n = int(n)
+    ant_ok = None if antecedents is None else frozenset(
+        [antecedents] if isinstance(antecedents, (str, bytes)) else antecedents)
+    con_ok = None if consequents is None else frozenset(
+        [consequents] if isinstance(consequents, (str, bytes)) else consequents)
+    max_a = max_antecedent_len or 10**9
+    max_c = max_consequent_len or 10**9
+    label_t = itemsets.schema["itemsets"].dataType.elementType.simpleString()
+    sets = itemsets.select("itemsets", "count").withColumn("iid", F.monotonically_increasing_id())
+
+    def candidates(batches):
+        for pdf in batches:
+            ant, con, whole, cnt, iid, k = [], [], [], [], [], []
+            for z, cz, i in zip(pdf["itemsets"], pdf["count"], pdf["iid"]):
+                z = list(z)
+                if len(z) < 2:
+                    continue
+                zs = frozenset(z)
+                if (ant_ok is not None and not zs & ant_ok) or (con_ok is not None and not zs & con_ok):
+                    continue
+                j = 0
+                for ka in range(max(1, len(z) - max_c), min(len(z) - 1, max_a) + 1):
+                    for combo in combinations(_sort_key(zs), ka):
+                        a = frozenset(combo)
+                        if ant_ok is not None and not a <= ant_ok:
+                            continue
+                        if con_ok is not None and not (zs - a) <= con_ok:
+                            continue
+                        ant.append([x for x in z if x in a])      # canonical (itemset) order
+                        con.append([x for x in z if x not in a])
+                        whole.append(z)
+                        cnt.append(cz)
+                        iid.append(i)
+                        k.append(j)
+                        j += 1
+            yield pd.DataFrame({"iid": pd.Series(iid, dtype="int64"), "k": pd.Series(k, dtype="int64"),
+                                "antecedents": pd.Series(ant, dtype=object),
+                                "consequents": pd.Series(con, dtype=object),
+                                "whole": pd.Series(whole, dtype=object),
+                                "count": pd.Series(cnt, dtype="int64")})
+
+    cand = sets.mapInPandas(candidates, f"iid long, k long, antecedents array<{label_t}>, "
+                                        f"consequents array<{label_t}>, whole array<{label_t}>, count long")
+    def counts_of(key: str, name: str):
+        """The itemset counts, keyed for a join on the array column ``key``."""
+        return itemsets.select(F.col("itemsets").alias(f"_{key}"), F.col("count").alias(name))
+
+    cand = cand.persist()
+    rules = cand.drop("whole")
+    for side, name in (("antecedents", "antecedent_count"), ("consequents", "consequent_count")):
+        rules = rules.join(counts_of(side, name), F.col(side) == F.col(f"_{side}")).drop(f"_{side}")
+    # improvement: confidence over the best more general rule (P(C) included)
+    def subrules(batches):
+        for pdf in batches:
+            rows = {"iid": [], "k": [], "sub": [], "subcon": []}
+            for i, k, a, c, z in zip(pdf["iid"], pdf["k"], pdf["antecedents"], pdf["consequents"],
+                                     pdf["whole"]):
+                cs = frozenset(c)
+                for kb in range(1, len(a)):
+                    for sub in combinations(list(a), kb):  # subsets keep the canonical order
+                        s = frozenset(sub)
+                        rows["iid"].append(i)
+                        rows["k"].append(k)
+                        rows["sub"].append(list(sub))
+                        rows["subcon"].append([x for x in z if x in s or x in cs])
+            yield pd.DataFrame({"iid": pd.Series(rows["iid"], dtype="int64"),
+                                "k": pd.Series(rows["k"], dtype="int64"),
+                                "sub": pd.Series(rows["sub"], dtype=object),
+                                "subcon": pd.Series(rows["subcon"], dtype=object)})
+
+    subs = cand.select("iid", "k", "antecedents", "consequents", "whole").mapInPandas(
+        subrules, f"iid long, k long, sub array<{label_t}>, subcon array<{label_t}>")
+    for side, name in (("sub", "n_sub"), ("subcon", "n_subcon")):
+        subs = subs.join(counts_of(side, name), F.col(side) == F.col(f"_{side}")).drop(f"_{side}")
+    best = subs.groupBy("iid", "k").agg(F.max(F.col("n_subcon") / F.col("n_sub")).alias("_best"))
+    rules = rules.join(best, ["iid", "k"], "left")
+    measure_cols = list(MEASURES)
+    out_schema = ", ".join(["iid long", "k long", f"antecedents array<{label_t}>",
+                            f"consequents array<{label_t}>"] +
+                           [f"`{m}` double" for m in measure_cols] +
+                           ["improvement double", "antecedent_count long", "consequent_count long",
+                            "count long"])
+
+    def measures(batches):
+        for pdf in batches:
+            ms = measures_from_counts(n, pdf["antecedent_count"].to_numpy(float),
+                                      pdf["consequent_count"].to_numpy(float), pdf["count"].to_numpy(float))
+            base = pdf["consequent_count"].to_numpy(float) / n
+            bestc = np.fmax(pdf["_best"].to_numpy(float), base)
+            out = pd.DataFrame({"iid": pdf["iid"], "k": pdf["k"], "antecedents": pdf["antecedents"],
+                                "consequents": pdf["consequents"], **{m: ms[m] for m in measure_cols}})
+            out["improvement"] = pdf["count"].to_numpy(float) / pdf["antecedent_count"].to_numpy(float) - bestc
+            out["antecedent_count"] = pdf["antecedent_count"]
+            out["consequent_count"] = pdf["consequent_count"]
+            out["count"] = pdf["count"]
+            yield out
+
+    rules = rules.mapInPandas(measures, out_schema)
+    keep = F.col(f"`{metric}`") >= F.lit(float(min_threshold))
+    if min_improvement is not None:
+        keep = keep & (F.col("improvement") >= F.lit(float(min_improvement)))
+    rules = rules.where(keep)
+    columns = ["antecedents", "consequents"] + [F.col(f"`{m}`") for m in measure_cols] + \
+              ["improvement", "antecedent_count", "consequent_count", "count"]
+    if significance is not None:
+        p = rules.select("iid", "k", "fisher_p_value").toPandas()  # one number per rule
+        p = p.sort_values(["iid", "k"], kind="stable")
+        p["adjusted_p_value"] = _adjust(p["fisher_p_value"].to_numpy(), correction)
+        adj = rules.sparkSession.createDataFrame(p[["iid", "k", "adjusted_p_value"]])
+        rules = rules.join(adj, ["iid", "k"]).where(F.col("adjusted_p_value") <= F.lit(float(significance)))
+        columns.append("adjusted_p_value")
+    out = rules.orderBy("iid", "k").select(*columns)
+    out.attrs = {"n_transactions": n}
+    return out
+
+
+# ------------------------------------------------------------------ pandas
+def to_pandas(df) -> pd.DataFrame:
+    """``df.toPandas()`` with array columns of labels turned into frozensets
+    (``itemsets``, ``antecedents``, ``consequents``), so that a Spark result
+    compares equal to the local one."""
+    pdf = df.toPandas()
+    for col in ("itemsets", "antecedents", "consequents"):
+        if col in pdf.columns:
+            pdf[col] = pd.Series([frozenset(v) for v in pdf[col]], dtype=object, index=pdf.index)
+    return pdf
+
+
+# ------------------------------------------------------------------- value
+def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=None):
+    """Each customer's repeat-purchase summary in Spark SQL, equal to
+    :func:`basketmine.value.summary`.
+
+    The summary has one row per customer, small enough to fit the models
+    locally: ``bm.value.BetaGeo().fit(df.toPandas().set_index("customer"))``.
+    Baskets without a customer or after ``observation_end`` are left out and
+    counted in ``df.attrs``.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``customer`` (sorted) then the local columns: ``frequency``,
+        ``recency``, ``T``, ``monetary_value`` (with prices),
+        ``first_purchase``, ``last_purchase``, ``n_baskets``,
+        ``total_spend`` (with prices).
+    """
+    from .value._summary import _FREQS, _UNIT_DAYS, _timestamp
+
+    owner = "basketmine.spark.summary"
+    DataFrame, F, T = _pyspark(owner)
+    _need(owner, st)
+    check(owner, "freq", freq, Options(_FREQS))
+    check(owner, "unit", unit, (NONE, Options(tuple(_UNIT_DAYS))))
+    for col in ("customer", "time"):
+        if col not in st.columns:
+            raise InvalidParameterError(
+                f"The 'st' parameter of {owner} must carry {col}s; encode the log with {col}=<column>.")
+    has_price = "price" in st.columns
+    line = st.lines
+    if has_price:
+        q = F.col("quantity") if "quantity" in st.columns else F.lit(1.0)
+        rev = q * F.col("price")
+        line = line.withColumn("_rev", F.when(F.isnan(rev) | rev.isNull(), 0.0).otherwise(rev))
+    aggs = [F.first("customer").alias("customer"), F.first("time").alias("time")]
+    if has_price:
+        aggs.append(F.sum("_rev").alias("rev"))
+    baskets = line.groupBy("basket").agg(*aggs)
+    with_c = baskets.where(F.col("customer").isNotNull())
+    counts = baskets.agg(F.sum(F.col("customer").isNull().cast("int")).alias("guest"),
+                         F.max(F.when(F.col("customer").isNotNull(), F.col("time"))).alias("last"),
+                         F.min(F.when(F.col("customer").isNotNull(), F.col("time"))).alias("first")).first()
+    without = int(counts["guest"] or 0)
+    if without:
+        warnings.warn(f"{owner}: {without} baskets have no customer and are left out.", UserWarning, stacklevel=2)
+    if counts["first"] is None:
+        raise InvalidParameterError(f"The 'st' parameter of {owner} must hold baskets with a customer; none has one.")
+    first = pd.Timestamp(counts["first"])
+    end = pd.Timestamp(counts["last"]) if observation_end is None else _timestamp(owner, "observation_end",
+                                                                                 observation_end)
+    if end < first.normalize():
+        raise InvalidParameterError(
+            f"The 'observation_end' parameter of {owner} must not fall before the first purchase "
+            f"({first}). Got {observation_end!r} instead.")
+    last_ns = end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns") if end == end.normalize() else end
+    limit = F.lit(last_ns.to_pydatetime()).cast("timestamp")
+    after = with_c.where(F.col("time") > limit).count()
+    b = with_c.where(F.col("time") <= limit)
+    days = F.datediff(F.to_date("time"), F.lit("1970-01-01").cast("date"))
+    if freq == "D":
+        ordinal = days
+    elif freq == "W":
+        ordinal = F.floor((days + 3) / 7)
+    else:
+        ordinal = (F.year("time") - 1970) * 12 + F.month("time") - 1
+
+    def start_days(o):
+        if freq == "D":
+            return o.cast("double")
+        if freq == "W":
+            return (o * 7 - 3).cast("double")
+        month = F.make_date(F.floor(o / 12) + 1970, F.pmod(o, F.lit(12)) + 1, F.lit(1))
+        return F.datediff(month, F.lit("1970-01-01").cast("date")).cast("double")
+
+    end_days = (pd.Timestamp(end.date()) - pd.Timestamp("1970-01-01")).days
+    end_ord = {"D": end_days, "W": (end_days + 3) // 7,
+               "M": (end.year - 1970) * 12 + end.month - 1}[freq]
+
+    def span(o1, o2):
+        if unit is None and freq == "M":
+            return (o2 - o1).cast("double")
+        return (start_days(o2) - start_days(o1)) / F.lit(float(_UNIT_DAYS[unit or freq]))
+
+    per_aggs = [F.count(F.lit(1)).alias("n_b"), F.min("time").alias("t0"), F.max("time").alias("t1")]
+    if has_price:
+        per_aggs.append(F.sum("rev").alias("value"))
+    periods = b.withColumn("ord", ordinal).groupBy("customer", "ord").agg(*per_aggs)
+    cust_aggs = [F.count(F.lit(1)).alias("periods"), F.min("ord").alias("o_first"), F.max("ord").alias("o_last"),
+                 F.min("t0").alias("first_purchase"), F.max("t1").alias("last_purchase"),
+                 F.sum("n_b").alias("n_baskets")]
+    if has_price:
+        cust_aggs += [F.sum("value").alias("total_spend"), F.min_by("value", "ord").alias("first_value")]
+    c = periods.groupBy("customer").agg(*cust_aggs)
+    frequency = (F.col("periods") - 1).cast("long")
+    cols = [F.col("customer"), frequency.alias("frequency"),
+            span(F.col("o_first"), F.col("o_last")).alias("recency"),
+            span(F.col("o_first"), F.lit(end_ord)).alias("T")]
+    if has_price:
+        cols.append(F.when(frequency > 0, (F.col("total_spend") - F.col("first_value")) / frequency)
+                    .otherwise(0.0).alias("monetary_value"))
+    cols += [F.col("first_purchase"), F.col("last_purchase"), F.col("n_baskets")]
+    if has_price:
+        cols.append(F.col("total_spend"))
+    out = c.select(*cols).orderBy("customer")
+    out.attrs = {"observation_end": end, "freq": freq, "unit": unit, "baskets_without_customer": without,
+                 "baskets_after_end": int(after)}
+    return out
+
+
+# --------------------------------------------------------------- follow-ups
+def _duration(owner: str, name: str, value, allow_int: bool):
+    """``("time", seconds)`` for a duration, ``("baskets", n)`` for an int
+    when allowed; a clear error otherwise."""
+    if allow_int and isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1:
+        return ("baskets", int(value))
+    td = None
+    if isinstance(value, (str, pd.Timedelta, np.timedelta64)) or hasattr(value, "total_seconds"):
+        try:
+            td = pd.Timedelta(value)
+        except (ValueError, TypeError):
+            td = None
+    smallest = pd.Timedelta(0) if name == "min_gap" else pd.Timedelta(1, "ns")
+    if td is None or td is pd.NaT or td < smallest:
+        allowed = "a duration such as '90D' or a pandas Timedelta > 0"
+        if allow_int:
+            allowed += ", or a number of baskets >= 1"
+        raise InvalidParameterError(f"The {name!r} parameter of {owner} must be {allowed}. Got {value!r} instead.")
+    return ("time", td.total_seconds())
+
+
+def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confidence: float = 0.0, *,
+               antecedents=None, consequents=None, min_gap=None, observation_end=None):
+    """Follow-up rules "A then B within a window" on Spark, equal to
+    :func:`basketmine.follow_ups` with single-item antecedents.
+
+    Each customer's lines are joined with their own later lines inside the
+    window (a join keyed by customer), so the work is spread by customer;
+    counts, confidences, base rates and the exact lag quartiles (Spark's
+    ``percentile``, linear as numpy's) follow the local definitions, the
+    censoring at the end of the log included.
+
+    Parameters
+    ----------
+    st : SparkTransactions
+        With customers and times.
+    within, min_support, min_confidence, antecedents, consequents, min_gap, observation_end
+        As for :func:`basketmine.follow_ups`.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The local columns (``antecedents`` an array of one label), strongest
+        first as locally.
+    """
+    owner = "basketmine.spark.follow_ups"
+    DataFrame, F, T = _pyspark(owner)
+    _need(owner, st)
+    for col in ("customer", "time"):
+        if col not in st.columns:
+            raise InvalidParameterError(
+                f"The 'st' parameter of {owner} must carry {col}s; encode the log with {col}=<column>.")
+    check(owner, "min_support", min_support, FRACTION_OR_COUNT)
+    check(owner, "min_confidence", min_confidence, Interval("real", 0, 1, "both"))
+    win = _duration(owner, "within", within, allow_int=False)[1]
+    gap = ("baskets", 1) if min_gap is None else _duration(owner, "min_gap", min_gap, allow_int=True)
+    if gap[0] == "time" and gap[1] > win:
+        raise InvalidParameterError(
+            f"The 'min_gap' parameter of {owner} must not exceed within ({within!r}). Got {min_gap!r} instead.")
+    spark = st.lines.sparkSession
+    code = {lab: i for i, lab in enumerate(st.labels.tolist())}
+
+    def codes(name, labels):
+        if labels is None:
+            return None
+        labels = [labels] if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__") else list(labels)
+        missing = [x for x in labels if x not in code]
+        if missing:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must name items of the log; {missing[0]!r} is not one.")
+        return [code[x] for x in labels]
+
+    ante, cons = codes("antecedents", antecedents), codes("consequents", consequents)
+    last = st.lines.agg(F.max("time")).first()[0]
+    end = pd.Timestamp(last)
+    if observation_end is not None:
+        try:
+            end = pd.Timestamp(observation_end)
+        except (ValueError, TypeError):
+            end = None
+        if end is None or end is pd.NaT or end < pd.Timestamp(last):
+            raise InvalidParameterError(
+                f"The 'observation_end' parameter of {owner} must be a timestamp at or after the last "
+                f"basket ({pd.Timestamp(last)}). Got {observation_end!r} instead.")
+    secs = F.col("time").cast("double")
+    lines = st.lines.where(F.col("customer").isNotNull())
+    baskets = lines.select("customer", "basket", "time", "pos").distinct()
+    from pyspark.sql.window import Window
+
+    order = Window.partitionBy("customer").orderBy("time", "pos")
+    baskets = baskets.withColumn("idx", F.row_number().over(order)).withColumn("t", secs)
+    n_customers = baskets.select("customer").distinct().count()
+    guests = st.lines.where(F.col("customer").isNull()).select("basket").distinct().count()
+    if guests:
+        warnings.warn(f"{owner}: {guests} baskets have no customer and are left out.", UserWarning, stacklevel=2)
+    min_count = min_count_of(min_support, n_customers)
+    cutoff = (end - pd.Timestamp("1970-01-01")).total_seconds() - win
+    li = lines.select("basket", "item").join(baskets.select("basket", "customer", "idx", "t"), "basket")
+    eligible = baskets.where(F.col("t") <= F.lit(cutoff)).select("customer", F.col("idx").alias("ka"),
+                                                                 F.col("t").alias("ta"))
+    if eligible.limit(1).count() == 0:
+        raise InvalidParameterError(
+            f"The 'within' parameter of {owner} ({within!r}) is longer than the log allows: no basket was "
+            f"bought that long before its end ({end}).")
+    a_lines = li.where(F.col("t") <= F.lit(cutoff))
+    if ante is not None:
+        a_lines = a_lines.where(F.col("item").isin(ante))
+    a_lines = a_lines.select("customer", F.col("idx").alias("ka"), F.col("t").alias("ta"), F.col("item").alias("a"))
+    b_lines = li if cons is None else li.where(F.col("item").isin(cons))
+    b_lines = b_lines.select("customer", F.col("idx").alias("kb"), F.col("t").alias("tb"), F.col("item").alias("b"))
+    follows = (F.col("kb") > F.col("ka")) & (F.col("tb") - F.col("ta") <= F.lit(win))
+    follows &= (F.col("kb") - F.col("ka") >= gap[1]) if gap[0] == "baskets" else \
+        (F.col("tb") - F.col("ta") >= F.lit(gap[1]))
+    # each customer's first B after an A, the lag from the latest A before it
+    pairs = a_lines.join(b_lines, "customer").where(follows)
+    hits = (pairs.groupBy("customer", "a", "b")
+            .agg(F.min(F.struct(F.col("kb"), -F.col("ka"), (F.col("tb") - F.col("ta")).alias("lag"))).alias("h"))
+            .select("a", "b", (F.col("h.lag") / 86400.0).alias("lag")))
+    rules = hits.groupBy("a", "b").agg(F.count(F.lit(1)).alias("customers"),
+                                       F.percentile("lag", F.array(F.lit(0.25), F.lit(0.5), F.lit(0.75)))
+                                       .alias("q"))
+    ante_n = a_lines.select("customer", "a").distinct().groupBy("a").agg(
+        F.count(F.lit(1)).alias("antecedent_customers"))
+    n_eligible = eligible.select("customer").distinct().count()
+    base = (eligible.join(b_lines, "customer").where(follows).select("customer", "b").distinct()
+            .groupBy("b").agg((F.count(F.lit(1)) / F.lit(float(n_eligible))).alias("base_rate")))
+    conf = F.col("customers") / F.col("antecedent_customers")
+    out = (rules.where(F.col("customers") >= min_count).join(ante_n, "a")
+           .where(F.col("antecedent_customers") >= min_count).join(base, "b")
+           .withColumn("confidence", conf).where(F.col("confidence") >= F.lit(float(min_confidence))))
+    labels = st.labels
+    label_t = _label_type(T, labels)
+    lab = spark.createDataFrame([(i, v) for i, v in enumerate(labels.tolist())],
+                                T.StructType([T.StructField("code", T.IntegerType()),
+                                              T.StructField("label", label_t)]))
+    la = F.broadcast(lab.select(F.col("code").alias("a"), F.col("label").alias("_a")))
+    lb = F.broadcast(lab.select(F.col("code").alias("b"), F.col("label").alias("consequent")))
+    out = (out.join(la, "a").join(lb, "b")
+           .orderBy(F.col("confidence").desc(), F.col("customers").desc(), "a", "b")
+           .select(F.array("_a").alias("antecedents"), "consequent", "customers", "antecedent_customers",
+                   (F.col("customers") / F.lit(float(n_customers))).alias("support"), "confidence", "base_rate",
+                   (F.col("confidence") / F.col("base_rate")).alias("lift"),
+                   F.col("q")[0].alias("lag_days_q1"), F.col("q")[1].alias("lag_days_median"),
+                   F.col("q")[2].alias("lag_days_q3")))
+    out.attrs = {"n_customers": n_customers, "n_eligible_customers": n_eligible, "min_count": min_count,
+                 "within": pd.Timedelta(seconds=win), "observation_end": end, "baskets_without_customer": guests}
+    return out
