@@ -79,10 +79,7 @@ class SparkTransactions:
     item_counts : ndarray
         Baskets holding each item code.
 
-    Examples
-    --------
-    >>> import basketmine.spark as bms                               # doctest: +SKIP
-    >>> st = bms.transactions(spark_lines, basket="InvoiceNo", item="StockCode")  # doctest: +SKIP
+    See ``examples/spark_cross_sell.py`` (run by the tests) for a whole job.
     """
 
     lines: object
@@ -143,13 +140,22 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     -------
     SparkTransactions
 
+    Notes
+    -----
+    Rows are numbered with ``monotonically_increasing_id``, which follows
+    the order of the input's partitions; baskets with the same time keep
+    that order, as locally they keep the row order.
+
     Examples
     --------
-    >>> import basketmine.spark as bms                                # doctest: +SKIP
-    >>> st = bms.transactions(lines, basket="InvoiceNo", item="StockCode",
-    ...                       customer="CustomerID", time="InvoiceDate",
-    ...                       quantity="Quantity", price="UnitPrice")  # doctest: +SKIP
-    >>> st.report                                                     # doctest: +SKIP
+    See ``examples/spark_cross_sell.py``, which the tests run::
+
+        import basketmine.spark as bms
+        st = bms.transactions(spark.read.parquet("lines.parquet"), basket="InvoiceNo",
+                              item="StockCode", customer="CustomerID", time="InvoiceDate",
+                              quantity="Quantity", price="UnitPrice")
+        print(st.report)
+        rules = bms.association_rules(bms.frequent_itemsets(st, 0.01), "lift", 2.0)
     """
     owner = "basketmine.spark.transactions"
     DataFrame, F, T = _pyspark(owner)

@@ -221,3 +221,14 @@ def test_bad_input_gets_one_clear_message(spark, frame, pair):
     empty = frame.head(5).assign(Quantity=0)
     with pytest.raises(InvalidParameterError, match="all 5 rows were dropped"):
         bms.transactions(spark.createDataFrame(empty), **COLS)
+
+
+def test_to_local_gives_back_the_same_log(pair):
+    st, tm = pair
+    back = st.to_local()
+    assert back.n_baskets == tm.n_baskets and list(back.labels) == list(tm.labels)
+    np.testing.assert_array_equal(back.indptr, tm.indptr)
+    np.testing.assert_array_equal(back.indices, tm.indices)
+    np.testing.assert_array_equal(back.times, tm.times)
+    np.testing.assert_allclose(back.price, tm.price)
+    assert list(back.customer_labels) == list(tm.customer_labels)
