@@ -89,13 +89,18 @@ class SparkTransactions:
     columns: tuple = field(default_factory=tuple)
     item_counts: np.ndarray | None = None
     _cached: object = field(default=None, repr=False)
+    _owned: list = field(default_factory=list, repr=False)   # results cached by the mining calls
 
     def __repr__(self) -> str:
         extra = f", {', '.join(self.columns)}" if self.columns else ""
         return f"SparkTransactions({self.n_baskets} baskets, {len(self.labels)} items{extra})"
 
     def unpersist(self) -> None:
-        """Release the cached lines."""
+        """Release the cached lines and the results cached by the mining
+        calls on them (a released result is recomputed if used again)."""
+        for df in self._owned:
+            df.unpersist()
+        self._owned.clear()
         (self._cached if self._cached is not None else self.lines).unpersist()
 
     def to_local(self) -> TransactionMatrix:
@@ -226,7 +231,8 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     vocab = spark.createDataFrame([(v, int(k)) for v, k in zip(distinct, perm.tolist())],
                                   T.StructType([T.StructField("item", df.schema[item].dataType),
                                                 T.StructField("_code", T.IntegerType())]))
-    x = x.join(F.broadcast(vocab), "item").drop("item").withColumnRenamed("_code", "item")
+    # one shuffle: every later step groups or joins by basket within a partition
+    x = x.join(F.broadcast(vocab), "item").drop("item").withColumnRenamed("_code", "item").repartition("basket")
 
     # per basket: the first row's customer, the earliest time, and the conflicts
     bagg = [F.min("pos").alias("bpos")]
@@ -247,7 +253,10 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
             bad = F.sum(F.when(v.isNull() | F.isnan(v), 1).otherwise(0)) > 0
             lagg.append(F.when(bad, F.lit(float("nan")))
                         .otherwise(F.sum(v * w) / F.sum(w)).alias(name))
-    lines = x.groupBy("basket", "item").agg(*lagg).join(baskets, "basket")
+    if customer is None and time is None:  # nothing per basket to spread over its lines
+        lines = x.groupBy("basket", "item").agg(*lagg, F.min("pos").alias("bpos"))
+    else:
+        lines = x.groupBy("basket", "item").agg(*lagg).join(baskets, "basket")
     keep_cols = ["basket", "item", F.col("bpos").alias("pos")]
     if customer is not None:
         keep_cols.append(F.col("bcustomer").alias("customer"))
@@ -256,14 +265,12 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     for name in ("quantity", "price", "cost"):
         if name in c:
             keep_cols.append(name)
+    flags = [c for c in ("time_conflict", "cust_conflict") if c in baskets.columns]
     # persisted once, partitioned by basket so that mining groups each basket's lines without a shuffle
-    lines = lines.select(*keep_cols, "_rows").repartition("basket").persist()
-    bstats = [F.count(F.lit(1)).alias("baskets")]
-    if time is not None:
-        bstats.append(F.sum(F.col("time_conflict").cast("int")).alias("time_conflict"))
-    if customer is not None:
-        bstats.append(F.sum(F.col("cust_conflict").cast("int")).alias("cust_conflict"))
-    b = baskets.agg(*bstats).first().asDict()
+    lines = lines.select(*keep_cols, "_rows", *flags).persist()
+    per_basket = lines.groupBy("basket").agg(F.count(F.lit(1)).alias("_n"),
+                                             *[F.max(f).cast("int").alias(f) for f in flags])
+    b = per_basket.agg(F.count(F.lit(1)).alias("baskets"), *[F.sum(f).alias(f) for f in flags]).first().asDict()
     item_counts = np.zeros(len(labels), dtype=np.int64)
     n_rows = 0
     for code, cnt, rows in lines.groupBy("item").agg(F.count(F.lit(1)), F.sum("_rows")).collect():
@@ -276,7 +283,7 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if customer is not None:
         report.add("basket whose rows name different customers; first used", int(b["cust_conflict"] or 0),
                    "note")
-    out = lines.drop("_rows")
+    out = lines.drop("_rows", *flags)
     present = tuple(n for n in ("customer", "time", "quantity", "price", "cost") if n in c)
     return SparkTransactions(out, labels, int(b["baskets"]), report, present, item_counts, lines)
 
@@ -391,6 +398,7 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
                              "stop": np.full(len(cnts), stop, dtype=np.int32), "itemsets": sets})
 
     mined = db.groupBy("grp").applyInPandas(reduce_group, out_schema).persist()
+    st._owned.append(mined)
     stops = [r[0] for r in mined.where(F.col("stop") != 0).select("stop").distinct().collect()]
     if stops:
         mined.unpersist()
