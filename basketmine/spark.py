@@ -65,10 +65,12 @@ class SparkTransactions:
     ----------
     lines : pyspark.sql.DataFrame
         One row per basket x item (repeats merged): ``basket``, ``item``
-        (int code into ``labels``), ``pos`` (the basket's first input row,
-        for a stable order) and, when given, ``customer``, ``time``,
-        ``quantity``, ``price``, ``cost``.  Persisted; call
-        :meth:`unpersist` when done.
+        (int code into ``labels``), ``pos`` (the number of the basket's
+        first input row, or of the line's when the log has neither
+        customers nor times: a stable order) and, when given,
+        ``customer``, ``time``, ``quantity``, ``price``, ``cost``.
+        Persisted, as are the mined itemsets; call :meth:`unpersist` when
+        done.
     labels : ndarray
         The item vocabulary in label order (code ``k`` is ``labels[k]``).
     n_baskets : int
