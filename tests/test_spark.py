@@ -218,6 +218,8 @@ def test_bad_input_gets_one_clear_message(spark, frame, pair):
     no_time = bms.transactions(sdf, basket="InvoiceNo", item="StockCode")
     with pytest.raises(InvalidParameterError, match="must carry customers"):
         bms.summary(no_time)
+    with pytest.raises(bm.MiningLimitError, match="no partial collection"):
+        bms.frequent_itemsets(st, 0.02, max_itemsets=5, n_groups=2)
     empty = frame.head(5).assign(Quantity=0)
     with pytest.raises(InvalidParameterError, match="all 5 rows were dropped"):
         bms.transactions(spark.createDataFrame(empty), **COLS)
