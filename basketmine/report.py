@@ -196,10 +196,8 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} must be a TransactionMatrix. Got {type(tm).__name__} instead.")
     check(owner, "top", top, Interval("int", 1, None, "left"))
-    import basketmine as bm
-
     with Steps("report", 4, progress) as say:
-        page = _page(bm, tm, say, title=title, min_support=min_support, min_confidence=min_confidence,
+        page = _page(tm, say, title=title, min_support=min_support, min_confidence=min_confidence,
                      within=within, follow_up_support=follow_up_support, cutoff=cutoff, horizon=horizon, top=top)
     if path is not None:
         with open(path, "w", encoding="utf-8") as fh:
@@ -207,8 +205,10 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
     return page
 
 
-def _page(bm, tm, say, *, title, min_support, min_confidence, within, follow_up_support, cutoff, horizon,
+def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_support, cutoff, horizon,
           top) -> str:
+    import basketmine as bm
+
     parts = []
     rep = tm.report.to_frame()
     parts.append(_section("cleaning", "Cleaning report", f"<p>{html.escape(repr(tm))}</p>" + _table(rep)))

@@ -51,7 +51,7 @@ def _duration_error(owner, name, value, smallest_int):
         f"Got {value!r} instead.")
 
 
-def _gap(owner: str, name: str, value, tm: TransactionMatrix, smallest_int: int):
+def _gap(owner: str, name: str, value, has_times: bool, smallest_int: int):
     """Read a gap/span parameter: None, baskets (int) or a duration."""
     if value is None:
         return None
@@ -68,7 +68,7 @@ def _gap(owner: str, name: str, value, tm: TransactionMatrix, smallest_int: int)
             raise _duration_error(owner, name, value, smallest_int) from None
         if td is pd.NaT or td < pd.Timedelta(0):
             raise _duration_error(owner, name, value, smallest_int)
-        if tm.times is None:
+        if not has_times:
             raise InvalidParameterError(
                 f"The {name!r} parameter of {owner} is a duration ({value!r}), which needs basket "
                 f"timestamps; this TransactionMatrix has none. Build it with time=<column>, or give "
@@ -254,9 +254,10 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
     owner = "sequential_patterns"
     _check_tm(owner, tm)
     validate(owner, _SPEC, locals())
-    mn = _gap(owner, "min_gap", min_gap, tm, 1)
-    mx = _gap(owner, "max_gap", max_gap, tm, 1)
-    sp = _gap(owner, "max_span", max_span, tm, 0)
+    has_times = tm.times is not None
+    mn = _gap(owner, "min_gap", min_gap, has_times, 1)
+    mx = _gap(owner, "max_gap", max_gap, has_times, 1)
+    sp = _gap(owner, "max_span", max_span, has_times, 0)
     if mn is not None and mx is not None and mn.axis == mx.axis and mn.amount > mx.amount:
         raise InvalidParameterError(
             f"The 'min_gap' parameter of {owner} must not exceed max_gap ({max_gap!r}). "
@@ -325,6 +326,43 @@ def _label_mask(owner: str, name: str, labels, tm: TransactionMatrix, where: str
             f"The {name!r} parameter of {owner} must name items of the TransactionMatrix"
             f"{where}; {exc.args[0]}.") from None
     return mask
+
+
+def window(owner: str, within, min_gap):
+    """Read follow-ups' ``within`` (a positive duration) and ``min_gap``
+    (baskets or a duration, at most ``within``) as :class:`_Gap` values."""
+    def bad_within():
+        return InvalidParameterError(
+            f"The 'within' parameter of {owner} must be a duration such as '90D' or a pandas "
+            f"Timedelta > 0. Got {within!r} instead.")
+    if isinstance(within, numbers.Integral) and not isinstance(within, bool):
+        raise bad_within()
+    win = _gap(owner, "within", within, True, 1)
+    if win is None or win.amount <= 0:
+        raise bad_within()
+    mn = _gap(owner, "min_gap", min_gap, True, 1)
+    if mn is not None and mn.axis == "time" and mn.amount > win.amount:
+        raise InvalidParameterError(
+            f"The 'min_gap' parameter of {owner} must not exceed within ({within!r}). "
+            f"Got {min_gap!r} instead.")
+    return win, mn
+
+
+def observation_end_ns(owner: str, observation_end, last_ns: int) -> int:
+    """The end of the log in ns: ``observation_end``, which may not fall
+    before the last basket (``last_ns``), or that last basket."""
+    if observation_end is None:
+        return last_ns
+    try:
+        end = pd.Timestamp(observation_end).as_unit("ns").value
+    except (ValueError, TypeError):
+        end = None
+    if end is None or end < last_ns:
+        raise InvalidParameterError(
+            f"The 'observation_end' parameter of {owner} must be a timestamp at or after the "
+            f"last basket ({pd.Timestamp(last_ns)}). Got {observation_end!r} instead; select the "
+            f"baskets first with tm.between(...).")
+    return end
 
 
 def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confidence=0.0, *,
@@ -406,20 +444,7 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} must carry basket timestamps; build it with "
             f"time=<column> (TransactionMatrix.from_frame, read_csv) or from_sequences(times=...).")
-    if isinstance(within, numbers.Integral) and not isinstance(within, bool):
-        raise InvalidParameterError(
-            f"The 'within' parameter of {owner} must be a duration such as '90D' or a pandas "
-            f"Timedelta > 0. Got {within!r} instead.")
-    win = _gap(owner, "within", within, tm, 1)
-    if win is None or win.amount <= 0:
-        raise InvalidParameterError(
-            f"The 'within' parameter of {owner} must be a duration such as '90D' or a pandas "
-            f"Timedelta > 0. Got {within!r} instead.")
-    mn = _gap(owner, "min_gap", min_gap, tm, 1)
-    if mn is not None and mn.axis == "time" and mn.amount > win.amount:
-        raise InvalidParameterError(
-            f"The 'min_gap' parameter of {owner} must not exceed within ({within!r}). "
-            f"Got {min_gap!r} instead.")
+    win, mn = window(owner, within, min_gap)
     if hierarchy is not None:
         if not isinstance(hierarchy, (Mapping, pd.Series)):
             raise InvalidParameterError(
@@ -427,18 +452,7 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
                 f"(dict or Series). Got {type(hierarchy).__name__} instead.")
         tm = tm.aggregate(dict(hierarchy))
     last = int(tm.times.view(np.int64).max())
-    if observation_end is None:
-        end = last
-    else:
-        try:
-            end = pd.Timestamp(observation_end).as_unit("ns").value
-        except (ValueError, TypeError):
-            end = None
-        if end is None or end < last:
-            raise InvalidParameterError(
-                f"The 'observation_end' parameter of {owner} must be a timestamp at or after the "
-                f"last basket ({pd.Timestamp(last)}). Got {observation_end!r} instead; select the "
-                f"baskets first with tm.between(...).")
+    end = observation_end_ns(owner, observation_end, last)
     where = "" if hierarchy is None else " (categories, as the hierarchy is given)"
     ante_mask = _label_mask(owner, "antecedents", antecedents, tm, where)
     cons_mask = _label_mask(owner, "consequents", consequents, tm, where)

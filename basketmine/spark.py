@@ -38,7 +38,8 @@ from . import _itemsets
 from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Options, check,
                           column_error)
 from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, method_for, min_count_of
-from .rules import MEASURES, _adjust, _sort_key, measures_from_counts
+from .rules import MEASURES, _adjust, _label_set, _sort_key, measures_from_counts
+from .sequences import observation_end_ns, window
 from .transactions import CleaningReport, TransactionMatrix, _sorted_vocabulary
 
 __all__ = ["SparkTransactions", "association_rules", "follow_ups", "frequent_itemsets", "summary",
@@ -244,7 +245,6 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
         bagg += [F.min_by("customer", "pos").alias("bcustomer"),
                  ((F.countDistinct("customer") > 1) |
                   ((F.count("customer") > 0) & (F.count("customer") < F.count(F.lit(1))))).alias("cust_conflict")]
-    baskets = x.groupBy("basket").agg(*bagg)
     w = F.col("_q") if quantity is not None else F.lit(1.0)
     lagg = [F.count(F.lit(1)).alias("_rows")]
     if quantity is not None:
@@ -258,6 +258,7 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if customer is None and time is None:  # nothing per basket to spread over its lines
         lines = x.groupBy("basket", "item").agg(*lagg, F.min("pos").alias("bpos"))
     else:
+        baskets = x.groupBy("basket").agg(*bagg)
         lines = x.groupBy("basket", "item").agg(*lagg).join(baskets, "basket")
     keep_cols = ["basket", "item", F.col("bpos").alias("pos")]
     if customer is not None:
@@ -267,7 +268,7 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     for name in ("quantity", "price", "cost"):
         if name in c:
             keep_cols.append(name)
-    flags = [c for c in ("time_conflict", "cust_conflict") if c in baskets.columns]
+    flags = [c for c, given in (("time_conflict", time), ("cust_conflict", customer)) if given is not None]
     # persisted once, partitioned by basket so that mining groups each basket's lines without a shuffle
     lines = lines.select(*keep_cols, "_rows", *flags).persist()
     per_basket = lines.groupBy("basket").agg(F.count(F.lit(1)).alias("_n"),
@@ -372,10 +373,11 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
     freq = np.flatnonzero(counts >= min_count)
     rank_to_code = freq[np.lexsort((freq, counts[freq]))].astype(np.int32)
     m = len(rank_to_code)
-    schema = T.StructType([T.StructField("support", T.DoubleType()), T.StructField("count", T.LongType()),
-                           T.StructField("itemsets", T.ArrayType(_label_type(T, st.labels)))])
+    label_t = _label_type(T, st.labels)
     if m == 0:
-        out = spark.createDataFrame([], schema)
+        out = spark.createDataFrame([], T.StructType([
+            T.StructField("support", T.DoubleType()), T.StructField("count", T.LongType()),
+            T.StructField("itemsets", T.ArrayType(label_t))]))
         out.attrs = {"n_transactions": n, "min_count": min_count}
         return out
     ranks = spark.createDataFrame([(int(code), r, r % G) for r, code in enumerate(rank_to_code.tolist())],
@@ -386,8 +388,7 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
     db = (lines.select("basket", "rank").join(first, "basket")
           .where(F.col("rank") >= F.col("first")).select("grp", "basket", "rank"))
     labels = st.labels
-    out_schema = ("root int, seq long, count long, stop int, itemsets array<"
-                  f"{_label_type(T, labels).simpleString()}>")
+    out_schema = f"root int, seq long, count long, stop int, itemsets array<{label_t.simpleString()}>"
 
     def reduce_group(pdf: pd.DataFrame) -> pd.DataFrame:
         g = int(pdf["grp"].iloc[0])
@@ -463,10 +464,8 @@ def association_rules(itemsets, metric="confidence", min_threshold=0.8, *, antec
             f"The 'n_transactions' parameter of {owner} is needed when the itemsets frame does not "
             f"carry it (frequent_itemsets sets df.attrs['n_transactions']).")
     n = int(n)
-    ant_ok = None if antecedents is None else frozenset(
-        [antecedents] if isinstance(antecedents, (str, bytes)) else antecedents)
-    con_ok = None if consequents is None else frozenset(
-        [consequents] if isinstance(consequents, (str, bytes)) else consequents)
+    ant_ok = _label_set(antecedents, owner, "antecedents")
+    con_ok = _label_set(consequents, owner, "consequents")
     max_a = max_antecedent_len or 10**9
     max_c = max_consequent_len or 10**9
     label_t = itemsets.schema["itemsets"].dataType.elementType.simpleString()
@@ -608,7 +607,7 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
         ``first_purchase``, ``last_purchase``, ``n_baskets``,
         ``total_spend`` (with prices).
     """
-    from .value._summary import _FREQS, _UNIT_DAYS, _timestamp
+    from .value._summary import _FREQS, _UNIT_DAYS, _timestamp, last_instant
 
     owner = "basketmine.spark.summary"
     DataFrame, F, T = _pyspark(owner)
@@ -645,8 +644,7 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
         raise InvalidParameterError(
             f"The 'observation_end' parameter of {owner} must not fall before the first purchase "
             f"({first}). Got {observation_end!r} instead.")
-    last_ns = end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns") if end == end.normalize() else end
-    limit = F.lit(last_ns.to_pydatetime()).cast("timestamp")
+    limit = F.lit(last_instant(end).to_pydatetime()).cast("timestamp")
     after = with_c.where(F.col("time") > limit).count()
     b = with_c.where(F.col("time") <= limit)
     days = F.datediff(F.to_date("time"), F.lit("1970-01-01").cast("date"))
@@ -701,26 +699,6 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
 
 
 # --------------------------------------------------------------- follow-ups
-def _duration(owner: str, name: str, value, allow_int: bool):
-    """``("time", seconds)`` for a duration, ``("baskets", n)`` for an int
-    when allowed; a clear error otherwise."""
-    if allow_int and isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1:
-        return ("baskets", int(value))
-    td = None
-    if isinstance(value, (str, pd.Timedelta, np.timedelta64)) or hasattr(value, "total_seconds"):
-        try:
-            td = pd.Timedelta(value)
-        except (ValueError, TypeError):
-            td = None
-    smallest = pd.Timedelta(0) if name == "min_gap" else pd.Timedelta(1, "ns")
-    if td is None or td is pd.NaT or td < smallest:
-        allowed = "a duration such as '90D' or a pandas Timedelta > 0"
-        if allow_int:
-            allowed += ", or a number of baskets >= 1"
-        raise InvalidParameterError(f"The {name!r} parameter of {owner} must be {allowed}. Got {value!r} instead.")
-    return ("time", td.total_seconds())
-
-
 def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confidence: float = 0.0, *,
                antecedents=None, consequents=None, min_gap=None, observation_end=None):
     """Follow-up rules "A then B within a window" on Spark, equal to
@@ -754,11 +732,9 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
                 f"The 'st' parameter of {owner} must carry {col}s; encode the log with {col}=<column>.")
     check(owner, "min_support", min_support, FRACTION_OR_COUNT)
     check(owner, "min_confidence", min_confidence, Interval("real", 0, 1, "both"))
-    win = _duration(owner, "within", within, allow_int=False)[1]
-    gap = ("baskets", 1) if min_gap is None else _duration(owner, "min_gap", min_gap, allow_int=True)
-    if gap[0] == "time" and gap[1] > win:
-        raise InvalidParameterError(
-            f"The 'min_gap' parameter of {owner} must not exceed within ({within!r}). Got {min_gap!r} instead.")
+    w, mn = window(owner, within, min_gap)
+    win = w.amount / 1e9  # seconds, as Spark's timestamps cast to double
+    gap = ("baskets", 1) if mn is None else (mn.axis, mn.amount if mn.axis == "baskets" else mn.amount / 1e9)
     spark = st.lines.sparkSession
     code = {lab: i for i, lab in enumerate(st.labels.tolist())}
 
@@ -773,17 +749,8 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
         return [code[x] for x in labels]
 
     ante, cons = codes("antecedents", antecedents), codes("consequents", consequents)
-    last = st.lines.agg(F.max("time")).first()[0]
-    end = pd.Timestamp(last)
-    if observation_end is not None:
-        try:
-            end = pd.Timestamp(observation_end)
-        except (ValueError, TypeError):
-            end = None
-        if end is None or end is pd.NaT or end < pd.Timestamp(last):
-            raise InvalidParameterError(
-                f"The 'observation_end' parameter of {owner} must be a timestamp at or after the last "
-                f"basket ({pd.Timestamp(last)}). Got {observation_end!r} instead.")
+    last = pd.Timestamp(st.lines.agg(F.max("time")).first()[0])
+    end = pd.Timestamp(observation_end_ns(owner, observation_end, last.as_unit("ns").value))
     secs = F.col("time").cast("double")
     lines = st.lines.where(F.col("customer").isNotNull())
     baskets = lines.select("customer", "basket", "time", "pos").distinct()
@@ -845,5 +812,5 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
                    F.col("q")[0].alias("lag_days_q1"), F.col("q")[1].alias("lag_days_median"),
                    F.col("q")[2].alias("lag_days_q3")))
     out.attrs = {"n_customers": n_customers, "n_eligible_customers": n_eligible, "min_count": min_count,
-                 "within": pd.Timedelta(seconds=win), "observation_end": end, "baskets_without_customer": guests}
+                 "within": pd.Timedelta(w.amount), "observation_end": end, "baskets_without_customer": guests}
     return out

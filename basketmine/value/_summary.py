@@ -45,6 +45,12 @@ def _timestamp(owner: str, name: str, value, optional: bool = True) -> pd.Timest
     return ts
 
 
+def last_instant(end: pd.Timestamp) -> pd.Timestamp:
+    """The last instant an observation end covers: a date-only end covers
+    its whole day; an end with a time of day is taken as given."""
+    return end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns") if end == end.normalize() else end
+
+
 def purchases(tm: TransactionMatrix, owner: str, observation_end=None, *,
               margin_rate=None) -> Purchases:
     """Collect the per-basket values every customer-value function uses.
@@ -75,9 +81,7 @@ def purchases(tm: TransactionMatrix, owner: str, observation_end=None, *,
         raise InvalidParameterError(
             f"The 'observation_end' parameter of {owner} must not fall before the first purchase "
             f"({first}). Got {observation_end!r} instead.")
-    # a date-only end covers its whole day; an end with a time of day is taken as given
-    last_ns = end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns") if end == end.normalize() else end
-    after = keep & (t > np.datetime64(last_ns))
+    after = keep & (t > np.datetime64(last_instant(end)))
     keep &= ~after
     rev = cost = None
     b_of_line = np.repeat(np.arange(tm.n_baskets), tm.basket_lengths())
