@@ -26,7 +26,7 @@ CFLAGS = ["-O0", "-g"] if DEBUG else ["-O3"]
 if platform.machine().lower() in ("x86_64", "amd64"):
     CFLAGS.append("-mpopcnt")
 
-KERNELS = ["_encode", "_itemsets", "_sequences"]
+KERNELS = ["_encode", "_itemsets", "_rules", "_sequences"]
 
 extensions = [
     Extension(

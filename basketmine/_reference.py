@@ -41,6 +41,39 @@ def frequent_itemsets(baskets, min_count: int, target: str = "all", min_len: int
             if len(s) >= min_len and (max_len is None or len(s) <= max_len)}
 
 
+def rule_candidates(itemsets, count_of: dict, n: int, antecedents=None, consequents=None,
+                    max_antecedent_len=None, max_consequent_len=None):
+    """The twin of the rule enumeration: every split A -> Z \\ A of every
+    itemset Z in ``itemsets`` (frozensets, in the frame's order) that the
+    templates and length bounds allow, as (A, C, n_a, n_c, n_ac,
+    improvement) rows, in the itemsets' order, then antecedent size, then
+    sorted items.  Improvement is confidence minus the best confidence of a
+    rule with the same consequent and a proper subset of A (P(C) for the
+    empty one)."""
+    max_a = max_antecedent_len or 10**9
+    max_c = max_consequent_len or 10**9
+    rows = []
+    for z in itemsets:
+        items = sorted(z)
+        for ka in range(1, len(z)):
+            if ka > max_a or len(z) - ka > max_c:
+                continue
+            for combo in combinations(items, ka):
+                a = frozenset(combo)
+                c = z - a
+                if antecedents is not None and not a <= antecedents:
+                    continue
+                if consequents is not None and not c <= consequents:
+                    continue
+                best = count_of[c] / n
+                for kb in range(1, ka):
+                    for sub in combinations(combo, kb):
+                        s = frozenset(sub)
+                        best = max(best, count_of[s | c] / count_of[s])
+                rows.append((a, c, count_of[a], count_of[c], count_of[z], count_of[z] / count_of[a] - best))
+    return rows
+
+
 def sequence_patterns(sequences, min_count: int, max_len: int | None = None, min_gap=None,
                       max_gap=None, max_span=None, target: str = "all") -> dict:
     """The twin of basketmine.sequential_patterns, as {pattern: count}.

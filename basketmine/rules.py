@@ -4,15 +4,16 @@ value-aware rules."""
 from __future__ import annotations
 
 import warnings
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
 
-from ._validation import NONE, Interval, InvalidParameterError, Options, validate
+from . import _rules
+from ._validation import NONE, Interval, InvalidParameterError, Kind, Options, validate
+from .itemset_array import ItemsetArray, ItemsetDtype
 from .transactions import TransactionMatrix
 
-__all__ = ["MEASURES", "association_rules", "measures_from_counts", "rule_value"]
+__all__ = ["DEFAULT_MAX_RULES", "MEASURES", "MLXTEND_MEASURES", "association_rules", "measures_from_counts",
+           "rule_value"]
 
 
 def _div(a, b, zero=np.nan):
@@ -31,97 +32,153 @@ def _xlogy(x, y):
     return np.where(x == 0, 0.0, v)
 
 
-def measures_from_counts(n, n_a, n_c, n_ac) -> dict:
-    """Every rule measure from the 2x2 contingency table of antecedent A and
-    consequent C over ``n`` baskets: ``n_a`` hold A, ``n_c`` hold C, ``n_ac``
-    hold both.  Returns ``{column: array}``; the keys are :data:`MEASURES`.
-    """
-    from scipy import stats
+class _Table:
+    """The 2x2 contingency table of antecedent A and consequent C, and the
+    pieces the measures share, each computed on first use."""
 
-    N = np.asarray(n, dtype=float)
-    A = np.asarray(n_a, dtype=float)
-    C = np.asarray(n_c, dtype=float)
-    a = np.asarray(n_ac, dtype=float)  # A and C
-    b = A - a                          # A, not C
-    c = C - a                          # C, not A
-    d = N - A - C + a                  # neither
-    pa, pc, pac = A / N, C / N, a / N
-    pnn = d / N
-    conf = _div(a, A)
-    conf_not = _div(c, N - A)         # P(C | not A)
-    ad, bc = a * d, b * c
-    denom = (a + b) * (c + d) * (a + c) * (b + d)
-    expected_agree = pa * pc + (1 - pa) * (1 - pc)
-    hyper_p = stats.hypergeom.sf(a - 1, N, C, A)
-    chi2 = _div(N * (ad - bc) ** 2, denom, zero=0.0)
-    zhang_den = np.maximum(pac * (1 - pa), pa * (pc - pac))
-    h_a = -(_xlogy(pa, pa) + _xlogy(1 - pa, 1 - pa))
-    h_c = -(_xlogy(pc, pc) + _xlogy(1 - pc, 1 - pc))
-    cells = [(a, pa, pc), (b, pa, 1 - pc), (c, 1 - pa, pc), (d, 1 - pa, 1 - pc)]
-    mi = sum(_xlogy(x / N, _div(x / N, pr * pcol)) for x, pr, pcol in cells)
-    gini = (pa * (conf ** 2 + (1 - conf) ** 2) + (1 - pa) * (conf_not ** 2 + (1 - conf_not) ** 2)
-            - pc ** 2 - (1 - pc) ** 2)
-    return {
-        "antecedent support": pa,
-        "consequent support": pc,
-        "support": pac,
-        "confidence": conf,
-        "lift": _div(conf, pc),
-        "representativity": np.ones_like(pa),
-        "leverage": pac - pa * pc,
-        "conviction": _div(1 - pc, 1 - conf, zero=np.inf),
-        "zhangs_metric": _div(pac - pa * pc, zhang_den, zero=0.0),
-        "jaccard": _div(a, A + C - a),
-        "certainty": _div(conf - pc, 1 - pc, zero=0.0),
-        "kulczynski": 0.5 * (conf + _div(a, C)),
-        "added_value": conf - pc,
-        "all_confidence": _div(a, np.maximum(A, C)),
-        "max_confidence": np.maximum(conf, _div(a, C)),
-        "cosine": _div(a, np.sqrt(A * C)),
-        "odds_ratio": _div(ad, bc),
-        "yules_q": _div(ad - bc, ad + bc),
-        "yules_y": _div(np.sqrt(ad) - np.sqrt(bc), np.sqrt(ad) + np.sqrt(bc)),
-        "phi": _div(ad - bc, np.sqrt(denom), zero=0.0),
-        "kappa": _div(pac + pnn - expected_agree, 1 - expected_agree, zero=0.0),
-        "collective_strength": _div(pac + pnn, expected_agree) * _div(1 - expected_agree, 1 - pac - pnn),
-        "imbalance_ratio": _div(np.abs(A - C), A + C - a),
-        "chi_squared": chi2,
-        "chi_squared_p_value": stats.chi2.sf(chi2, 1),
-        "fisher_p_value": hyper_p,
-        "hyper_confidence": 1.0 - hyper_p,
-        "gini_index": gini,
-        "j_measure": _xlogy(pac, _div(conf, pc)) + _xlogy(b / N, _div(1 - conf, 1 - pc)),
-        "mutual_information": mi,
-        "normalized_mutual_information": _div(mi, np.minimum(h_a, h_c), zero=0.0),
-        "klosgen": np.sqrt(pac) * (conf - pc),
-        "laplace": (a + 1) / (A + 2),
-        "lerman": _div(a - A * C / N, np.sqrt(A * C / N)),
-        "least_contradiction": _div(a - b, C),
-        "counterexample": _div(a - b, a),
-        "difference_of_confidence": conf - conf_not,
-        "relative_risk": _div(conf, conf_not),
-        "rule_power_factor": pac * conf,
-        "sebag_schoenauer": _div(a, b),
-        "confirmed_confidence": 2 * conf - 1,
-        "varying_rates_liaison": _div(conf, pc) - 1,
-        "ralambondrainy": b / N,
-        "casual_support": pac + pnn,
-        "casual_confidence": 0.5 * (conf + _div(d, N - C)),
-    }
+    def __init__(self, n, n_a, n_c, n_ac):
+        self.N = np.asarray(n, dtype=float)
+        self.A = np.asarray(n_a, dtype=float)
+        self.C = np.asarray(n_c, dtype=float)
+        self.a = np.asarray(n_ac, dtype=float)  # A and C
 
+    def __getattr__(self, name):  # called once per missing piece
+        value = getattr(type(self), "_" + name)(self)
+        setattr(self, name, value)
+        return value
+
+    _b = lambda t: t.A - t.a                    # A, not C  # noqa: E731
+    _c = lambda t: t.C - t.a                    # C, not A  # noqa: E731
+    _d = lambda t: t.N - t.A - t.C + t.a        # neither  # noqa: E731
+    _pa = lambda t: t.A / t.N  # noqa: E731
+    _pc = lambda t: t.C / t.N  # noqa: E731
+    _pac = lambda t: t.a / t.N  # noqa: E731
+    _pnn = lambda t: t.d / t.N  # noqa: E731
+    _conf = lambda t: _div(t.a, t.A)  # noqa: E731
+    _conf_c = lambda t: _div(t.a, t.C)  # P(A | C)  # noqa: E731
+    _conf_not = lambda t: _div(t.c, t.N - t.A)  # P(C | not A)  # noqa: E731
+    _ad = lambda t: t.a * t.d  # noqa: E731
+    _bc = lambda t: t.b * t.c  # noqa: E731
+    _denom = lambda t: (t.a + t.b) * (t.c + t.d) * (t.a + t.c) * (t.b + t.d)  # noqa: E731
+    _agree = lambda t: t.pa * t.pc + (1 - t.pa) * (1 - t.pc)  # expected agreement  # noqa: E731
+    _chi2 = lambda t: _div(t.N * (t.ad - t.bc) ** 2, t.denom, zero=0.0)  # noqa: E731
+
+    def _hyper_p(self):
+        from scipy import stats
+
+        return stats.hypergeom.sf(self.a - 1, self.N, self.C, self.A)
+
+    def _chi2_p(self):
+        from scipy import stats
+
+        return stats.chi2.sf(self.chi2, 1)
+
+    def _mi(self):
+        N, pa, pc = self.N, self.pa, self.pc
+        cells = [(self.a, pa, pc), (self.b, pa, 1 - pc), (self.c, 1 - pa, pc), (self.d, 1 - pa, 1 - pc)]
+        return sum(_xlogy(x / N, _div(x / N, pr * pcol)) for x, pr, pcol in cells)
+
+    def _entropy_min(self):
+        pa, pc = self.pa, self.pc
+        h_a = -(_xlogy(pa, pa) + _xlogy(1 - pa, 1 - pa))
+        h_c = -(_xlogy(pc, pc) + _xlogy(1 - pc, 1 - pc))
+        return np.minimum(h_a, h_c)
+
+
+#: Each measure as a formula over the table, in output order (mlxtend's twelve first).
+_FORMULAS = {
+    "antecedent support": lambda t: t.pa,
+    "consequent support": lambda t: t.pc,
+    "support": lambda t: t.pac,
+    "confidence": lambda t: t.conf,
+    "lift": lambda t: _div(t.conf, t.pc),
+    "representativity": lambda t: np.ones_like(t.pa),
+    "leverage": lambda t: t.pac - t.pa * t.pc,
+    "conviction": lambda t: _div(1 - t.pc, 1 - t.conf, zero=np.inf),
+    "zhangs_metric": lambda t: _div(t.pac - t.pa * t.pc,
+                                    np.maximum(t.pac * (1 - t.pa), t.pa * (t.pc - t.pac)), zero=0.0),
+    "jaccard": lambda t: _div(t.a, t.A + t.C - t.a),
+    "certainty": lambda t: _div(t.conf - t.pc, 1 - t.pc, zero=0.0),
+    "kulczynski": lambda t: 0.5 * (t.conf + t.conf_c),
+    "added_value": lambda t: t.conf - t.pc,
+    "all_confidence": lambda t: _div(t.a, np.maximum(t.A, t.C)),
+    "max_confidence": lambda t: np.maximum(t.conf, t.conf_c),
+    "cosine": lambda t: _div(t.a, np.sqrt(t.A * t.C)),
+    "odds_ratio": lambda t: _div(t.ad, t.bc),
+    "yules_q": lambda t: _div(t.ad - t.bc, t.ad + t.bc),
+    "yules_y": lambda t: _div(np.sqrt(t.ad) - np.sqrt(t.bc), np.sqrt(t.ad) + np.sqrt(t.bc)),
+    "phi": lambda t: _div(t.ad - t.bc, np.sqrt(t.denom), zero=0.0),
+    "kappa": lambda t: _div(t.pac + t.pnn - t.agree, 1 - t.agree, zero=0.0),
+    "collective_strength": lambda t: _div(t.pac + t.pnn, t.agree) * _div(1 - t.agree, 1 - t.pac - t.pnn),
+    "imbalance_ratio": lambda t: _div(np.abs(t.A - t.C), t.A + t.C - t.a),
+    "chi_squared": lambda t: t.chi2,
+    "chi_squared_p_value": lambda t: t.chi2_p,
+    "fisher_p_value": lambda t: t.hyper_p,
+    "hyper_confidence": lambda t: 1.0 - t.hyper_p,
+    "gini_index": lambda t: (t.pa * (t.conf ** 2 + (1 - t.conf) ** 2)
+                             + (1 - t.pa) * (t.conf_not ** 2 + (1 - t.conf_not) ** 2)
+                             - t.pc ** 2 - (1 - t.pc) ** 2),
+    "j_measure": lambda t: _xlogy(t.pac, _div(t.conf, t.pc)) + _xlogy(t.b / t.N, _div(1 - t.conf, 1 - t.pc)),
+    "mutual_information": lambda t: t.mi,
+    "normalized_mutual_information": lambda t: _div(t.mi, t.entropy_min, zero=0.0),
+    "klosgen": lambda t: np.sqrt(t.pac) * (t.conf - t.pc),
+    "laplace": lambda t: (t.a + 1) / (t.A + 2),
+    "lerman": lambda t: _div(t.a - t.A * t.C / t.N, np.sqrt(t.A * t.C / t.N)),
+    "least_contradiction": lambda t: _div(t.a - t.b, t.C),
+    "counterexample": lambda t: _div(t.a - t.b, t.a),
+    "difference_of_confidence": lambda t: t.conf - t.conf_not,
+    "relative_risk": lambda t: _div(t.conf, t.conf_not),
+    "rule_power_factor": lambda t: t.pac * t.conf,
+    "sebag_schoenauer": lambda t: _div(t.a, t.b),
+    "confirmed_confidence": lambda t: 2 * t.conf - 1,
+    "varying_rates_liaison": lambda t: _div(t.conf, t.pc) - 1,
+    "ralambondrainy": lambda t: t.b / t.N,
+    "casual_support": lambda t: t.pac + t.pnn,
+    "casual_confidence": lambda t: 0.5 * (t.conf + _div(t.d, t.N - t.C)),
+}
 
 #: Every measure column, in output order (mlxtend's twelve first).
-MEASURES = tuple(measures_from_counts(10, 5, 5, 3).keys())
+MEASURES = tuple(_FORMULAS)
+
+#: The measure columns of mlxtend's ``association_rules``: the default of ``measures=``.
+MLXTEND_MEASURES = MEASURES[:12]
+
+
+def measures_from_counts(n, n_a, n_c, n_ac, measures=None) -> dict:
+    """Rule measures from the 2x2 contingency table of antecedent A and
+    consequent C over ``n`` baskets: ``n_a`` hold A, ``n_c`` hold C, ``n_ac``
+    hold both.  Returns ``{column: array}`` for ``measures`` (names from
+    :data:`MEASURES`; all of them when None), in :data:`MEASURES` order.
+    Only what the asked-for measures need is computed (scipy.stats only for
+    the p-values).
+
+    Examples
+    --------
+    >>> from basketmine.rules import measures_from_counts
+    >>> m = measures_from_counts(100, 40, 30, 20, ["confidence", "lift"])
+    >>> {k: round(float(v), 4) for k, v in m.items()}
+    {'confidence': 0.5, 'lift': 1.6667}
+    """
+    table = _Table(n, n_a, n_c, n_ac)
+    wanted = MEASURES if measures is None else [m for m in MEASURES if m in set(measures)]
+    return {m: np.asarray(_FORMULAS[m](table)) for m in wanted}
+
+
+#: Rules kept when ``max_rules`` is None.
+DEFAULT_MAX_RULES = 10_000_000
 
 _SPEC = {
     "metric": Options(MEASURES + ("improvement",)),
-    "min_threshold": Interval("real", None, None),
+    "min_threshold": (NONE, Interval("real", None, None)),
     "max_antecedent_len": (NONE, Interval("int", 1, None, "left")),
     "max_consequent_len": (NONE, Interval("int", 1, None, "left")),
     "min_improvement": (NONE, Interval("real", None, None)),
     "significance": (NONE, Interval("float", 0, 1, "right")),
     "correction": Options(("holm", "bonferroni", "fdr_bh", "none")),
     "n_transactions": (NONE, Interval("int", 1, None, "left")),
+    "top_k": (NONE, Interval("int", 1, None, "left")),
+    "max_rules": (NONE, Interval("int", 1, None, "left")),
+    "progress": (Kind(bool, "a bool"), Kind(callable, "a callable")),
 }
 
 
@@ -158,10 +215,45 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     return out
 
 
-def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold=0.8, *,
-                      antecedents=None, consequents=None, max_antecedent_len=None,
+def _measure_names(measures, metric: str, owner: str) -> tuple[list, bool]:
+    """The measure columns asked for (the metric always among them), and
+    whether ``improvement`` is one of them."""
+    if measures is None:
+        names = set(MLXTEND_MEASURES)
+    elif isinstance(measures, str) and measures == "all":
+        names = set(MEASURES) | {"improvement"}
+    else:
+        given = [measures] if isinstance(measures, str) else list(measures)
+        unknown = [m for m in given if m not in MEASURES and m != "improvement"]
+        if unknown:
+            raise InvalidParameterError(
+                f"The 'measures' parameter of {owner} must be None (mlxtend's columns), 'all' or "
+                f"names from basketmine.rules.MEASURES or 'improvement'. Got {unknown[0]!r} instead.")
+        names = set(given)
+    names.add(metric)
+    return [m for m in MEASURES if m in names], "improvement" in names
+
+
+def _encoded(itemsets: pd.DataFrame, owner: str):
+    """The itemsets column as flat codes: (items, offsets, labels)."""
+    col = itemsets["itemsets"]
+    arr = col.array if isinstance(col.dtype, ItemsetDtype) else None
+    if arr is None:
+        values = col.tolist()
+        bad = next((v for v in values if not isinstance(v, (set, frozenset))), None)
+        if bad is not None:
+            raise InvalidParameterError(
+                f"The 'itemsets' parameter of {owner} must hold sets of items in its 'itemsets' "
+                f"column. Got {type(bad).__name__} {bad!r} instead.")
+        arr = ItemsetArray.from_sets(values)
+    return arr._items, arr._offsets, arr._labels
+
+
+def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold=None, *,
+                      measures=None, antecedents=None, consequents=None, max_antecedent_len=None,
                       max_consequent_len=None, min_improvement=None, significance=None,
-                      correction="holm", n_transactions=None) -> pd.DataFrame:
+                      correction="holm", top_k=None, n_transactions=None, max_rules=None,
+                      progress=False) -> pd.DataFrame:
     """Rules ``A -> C`` from frequent itemsets, with 45 interest measures.
 
     Parameters
@@ -169,10 +261,16 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     itemsets : DataFrame
         From :func:`frequent_itemsets` with ``target="all"`` (every subset of
         an itemset must be present), or any frame with ``support`` and
-        ``itemsets`` columns plus ``n_transactions``.
+        ``itemsets`` columns plus ``n_transactions`` (mlxtend's frames work).
     metric, min_threshold
         Keep the rules with ``metric >= min_threshold``; ``metric`` is any
-        column of :data:`MEASURES` or ``"improvement"``.
+        column of :data:`MEASURES` or ``"improvement"``.  ``min_threshold``
+        defaults to 0.8, or to no threshold when ``top_k`` is given.
+    measures : None, "all" or list of str
+        The measure columns to compute: None gives mlxtend's twelve
+        (:data:`MLXTEND_MEASURES`), ``"all"`` every column of
+        :data:`MEASURES` and ``improvement``.  ``metric`` is always
+        included.  Measures are computed only for the rules kept.
     antecedents, consequents : item label or iterable of labels, optional
         Rule templates: only these items may appear on that side ("what goes
         with coffee?" is ``antecedents=["coffee"]``).
@@ -183,21 +281,42 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         one included) by at least this much.
     significance : float in (0, 1], optional
         Drop a rule unless its one-sided Fisher exact test p-value, adjusted
-        over all candidate rules by ``correction`` ("holm", "bonferroni",
-        "fdr_bh" or "none"), is at most this level.
+        over the rules that pass the other filters by ``correction``
+        ("holm", "bonferroni", "fdr_bh" or "none"), is at most this level.
+    top_k : int, optional
+        Keep the ``top_k`` rules with the highest ``metric`` (at or above
+        ``min_threshold`` when that is given); rules tied with the k-th are
+        all kept, so more than ``top_k`` rows can come back.  The threshold
+        rises while the rules are generated.
     n_transactions : int, optional
         Number of baskets; taken from ``itemsets.attrs`` when omitted.
+    max_rules : int, optional
+        Stop after this many rules (None: :data:`DEFAULT_MAX_RULES`); the
+        result is then partial, a :class:`MiningLimitWarning` is issued and
+        ``df.attrs["truncated"]`` is True.
+    progress : bool or callable
+        True prints a running count of rules on stderr; a callable is
+        called as ``progress(n_rules_so_far, seconds)``.
 
     Returns
     -------
     DataFrame
-        ``antecedents``, ``consequents`` (frozensets), the columns of
-        :data:`MEASURES`, ``improvement``, ``antecedent_count``,
-        ``consequent_count``, ``count``, and ``adjusted_p_value`` when
-        ``significance`` is set.  Rows follow the itemsets' order, then
-        antecedent size, then label order.  When the itemsets came from a
-        TransactionMatrix built with ``with_ancestors``, rules relating an
-        item to its own category are left out.
+        ``antecedents``, ``consequents`` (itemset columns of frozensets,
+        like ``frequent_itemsets``), the measure columns in
+        :data:`MEASURES` order, ``improvement`` when asked for or filtered
+        on, ``antecedent_count``, ``consequent_count``, ``count``, and
+        ``adjusted_p_value`` when ``significance`` is set.  Rows follow the
+        itemsets' order, then antecedent size, then the antecedent's items
+        in label order.  When the itemsets came from a TransactionMatrix
+        built with ``with_ancestors``, rules relating an item to its own
+        category are left out.
+
+    Notes
+    -----
+    Rules are generated by a Cython kernel from a hash table of the
+    itemsets.  With ``metric="confidence"`` a consequent is only extended
+    while its rule meets the threshold (confidence can only fall as the
+    consequent grows), so most failing rules are never looked at.
 
     Examples
     --------
@@ -210,7 +329,12 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     >>> top = rules.sort_values("lift", ascending=False).iloc[0]
     >>> sorted(top["antecedents"]), sorted(top["consequents"]), round(float(top["lift"]), 2)
     (['curd'], ['whole milk', 'yogurt'], 3.37)
+    >>> best = bm.association_rules(itemsets, "lift", top_k=3)
+    >>> best["lift"].round(2).tolist()
+    [3.37, 3.37, 3.29]
     """
+    from .itemsets import MiningLimitWarning, run_kernel
+
     owner = "association_rules"
     validate(owner, _SPEC, locals())
     if not isinstance(itemsets, pd.DataFrame) or not {"support", "itemsets"} <= set(itemsets.columns):
@@ -227,81 +351,120 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must hold all frequent itemsets; these were mined "
             f"with target={attrs['target']!r}, which leaves out the subsets rules need.")
-    ant_ok = _label_set(antecedents, owner, "antecedents")
-    con_ok = _label_set(consequents, owner, "consequents")
-    max_a = max_antecedent_len or 10**9
-    max_c = max_consequent_len or 10**9
-    ancestors = attrs.get("ancestors") or {}
-
-    sets = itemsets["itemsets"].tolist()
+    names, want_improvement = _measure_names(measures, metric, owner)
+    threshold = (0.8 if top_k is None else -np.inf) if min_threshold is None else float(min_threshold)
+    n = int(n)
+    items, offsets, labels = _encoded(itemsets, owner)
     if "count" in itemsets.columns:
         counts = itemsets["count"].to_numpy(dtype=np.int64)
     else:
         counts = np.rint(itemsets["support"].to_numpy(dtype=float) * n).astype(np.int64)
-    count_of = dict(zip(sets, counts.tolist()))
-    if len(count_of) != len(sets):
-        raise InvalidParameterError(f"The 'itemsets' parameter of {owner} holds repeated itemsets.")
-    seen_items = set().union(*sets) if sets else set()
-    for name, allowed in (("antecedents", ant_ok), ("consequents", con_ok)):
-        if allowed is not None and not (allowed & seen_items):
-            warnings.warn(f"{owner}: none of the {name} {sorted(map(str, allowed))[:5]} is in a "
-                          f"frequent itemset; no rule can match.", UserWarning, stacklevel=2)
-
-    rows_a, rows_c, n_a, n_c, n_ac, impr = [], [], [], [], [], []
-    for z, cz in zip(sets, counts.tolist()):
-        k = len(z)
-        if k < 2:
-            continue
-        if ancestors and any(ancestors.get(x, frozenset()) & z for x in z):
-            continue
-        if ant_ok is not None and not (z & ant_ok):
-            continue
-        if con_ok is not None and not (z & con_ok):
-            continue
-        items = _sort_key(z)
-        for ka in range(max(1, k - max_c), min(k - 1, max_a) + 1):
-            for combo in combinations(items, ka):
-                ant = frozenset(combo)
-                if ant_ok is not None and not ant <= ant_ok:
-                    continue
-                con = z - ant
-                if con_ok is not None and not con <= con_ok:
-                    continue
-                try:
-                    ca, cc = count_of[ant], count_of[con]
-                except KeyError:
-                    raise InvalidParameterError(
-                        f"The 'itemsets' parameter of {owner} must hold every subset of each "
-                        f"itemset; {set(ant if ant not in count_of else con)!r} is missing "
-                        f"(was it mined with max_itemsets, time_limit or min_len?).") from None
-                best = cc / n  # the empty antecedent: P(C)
-                for kb in range(1, ka):
-                    for sub in combinations(combo, kb):
-                        sub_s = frozenset(sub)
-                        best = max(best, count_of[sub_s | con] / count_of[sub_s])
-                rows_a.append(ant)
-                rows_c.append(con)
-                n_a.append(ca)
-                n_c.append(cc)
-                n_ac.append(cz)
-                impr.append(cz / ca - best)
-
-    m = measures_from_counts(n, np.array(n_a, dtype=float), np.array(n_c, dtype=float),
-                             np.array(n_ac, dtype=float))
-    out = pd.DataFrame({"antecedents": pd.Series(rows_a, dtype=object),
-                        "consequents": pd.Series(rows_c, dtype=object), **m})
-    out["improvement"] = np.asarray(impr, dtype=float)
-    out["antecedent_count"] = np.asarray(n_a, dtype=np.int64)
-    out["consequent_count"] = np.asarray(n_c, dtype=np.int64)
-    out["count"] = np.asarray(n_ac, dtype=np.int64)
-    keep = out[metric].to_numpy() >= min_threshold
+    index = _rules.ItemsetIndex(items, offsets, np.ascontiguousarray(counts))
+    if index.duplicate >= 0:
+        raise InvalidParameterError(f"The 'itemsets' parameter of {owner} holds repeated itemsets "
+                                    f"(row {index.duplicate}).")
+    if index.longest > _rules.MAX_ITEMSET_LEN:
+        raise InvalidParameterError(
+            f"The 'itemsets' parameter of {owner} holds an itemset of {index.longest} items; rules "
+            f"are generated from itemsets of at most {_rules.MAX_ITEMSET_LEN}. Mine with max_len.")
+    code_of = {lab: i for i, lab in enumerate(labels.tolist())}
+    seen = np.zeros(len(labels), dtype=bool)
+    seen[items] = True
+    sides = {}
+    for name, value in (("antecedents", antecedents), ("consequents", consequents)):
+        allowed = _label_set(value, owner, name)
+        ok = np.ones(max(len(labels), 1), dtype=np.uint8)
+        if allowed is not None:
+            ok[:] = 0
+            codes = [code_of[x] for x in allowed if x in code_of]
+            ok[codes] = 1
+            if not seen[codes].any():
+                warnings.warn(f"{owner}: none of the {name} {sorted(map(str, allowed))[:5]} is in a "
+                              f"frequent itemset; no rule can match.", UserWarning, stacklevel=2)
+        sides[name] = ok
+    anc_ptr, anc_idx = _ancestor_codes(attrs.get("ancestors") or {}, code_of, len(labels))
+    big = 2**31 - 1
+    kernel_metric = metric if metric in _rules.KERNEL_METRICS else "none"
+    args = (float(n), kernel_metric, threshold, sides["antecedents"], sides["consequents"],
+            anc_ptr, anc_idx, min(max_antecedent_len or big, big), min(max_consequent_len or big, big),
+            DEFAULT_MAX_RULES if max_rules is None else int(max_rules),
+            0 if top_k is None else int(top_k))
+    sets, amask, n_a, n_c, value, stop = run_kernel(index.rules, args, progress, owner, "rules")
+    reason = _rules.STOP_REASONS[stop]
+    if reason == "missing_subset":
+        _missing(index, labels, owner)
+    if reason == "out_of_memory":
+        raise MemoryError(f"{owner} ran out of memory after {len(sets):,} rules; raise min_threshold "
+                          f"or set max_rules / max_antecedent_len.")
+    n_ac = counts[sets]
+    impr = None
+    if kernel_metric == "none":
+        if metric == "improvement":
+            value = impr = _improvement(index, n, sets, amask, labels, owner)
+        else:
+            value = measures_from_counts(n, n_a, n_c, n_ac, [metric])[metric]
+    keep = value >= threshold
+    if top_k is not None and keep.sum() > top_k:
+        kth = np.partition(value[keep], int(keep.sum()) - top_k)[int(keep.sum()) - top_k]
+        keep &= value >= kth
     if min_improvement is not None:
-        keep &= out["improvement"].to_numpy() >= min_improvement
-    out = out[keep].reset_index(drop=True)
+        if impr is None:
+            impr = np.full(len(sets), np.nan)
+            impr[keep] = _improvement(index, n, sets[keep], amask[keep], labels, owner)
+        keep &= impr >= min_improvement
+    if not keep.all():
+        sets, amask, n_a, n_c, n_ac = sets[keep], amask[keep], n_a[keep], n_c[keep], n_ac[keep]
+        impr = impr[keep] if impr is not None else None
+    adjusted = None
     if significance is not None:
-        out["adjusted_p_value"] = _adjust(out["fisher_p_value"].to_numpy(), correction)
-        out = out[out["adjusted_p_value"] <= significance].reset_index(drop=True)
-    out.attrs.update(n_transactions=int(n))
+        p = measures_from_counts(n, n_a, n_c, n_ac, ["fisher_p_value"])["fisher_p_value"]
+        adjusted = _adjust(np.asarray(p, dtype=float), correction)
+        ok = adjusted <= significance
+        sets, amask, n_a, n_c, n_ac, adjusted = sets[ok], amask[ok], n_a[ok], n_c[ok], n_ac[ok], adjusted[ok]
+        impr = impr[ok] if impr is not None else None
+    if want_improvement or min_improvement is not None:
+        if impr is None:
+            impr = _improvement(index, n, sets, amask, labels, owner)
+    ant_items, ant_off, con_items, con_off = index.split(sets, amask)
+    out = pd.DataFrame({"antecedents": ItemsetArray(ant_items, ant_off, labels),
+                        "consequents": ItemsetArray(con_items, con_off, labels),
+                        **measures_from_counts(n, n_a, n_c, n_ac, names)}, copy=False)
+    if impr is not None:
+        out["improvement"] = impr
+    out["antecedent_count"] = n_a
+    out["consequent_count"] = n_c
+    out["count"] = n_ac
+    if adjusted is not None:
+        out["adjusted_p_value"] = adjusted
+    if reason is not None:
+        warnings.warn(f"{owner} stopped at {reason} after {len(sets):,} rules; the result is partial "
+                      f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+    out.attrs.update(n_transactions=n, truncated=reason is not None, stop_reason=reason)
+    return out
+
+
+def _ancestor_codes(ancestors: dict, code_of: dict, n_items: int):
+    """Each code's ancestors' codes, as CSR arrays (empty without a hierarchy)."""
+    ptr = np.zeros(n_items + 1, dtype=np.int64)
+    if not ancestors:
+        return ptr, np.zeros(0, dtype=np.int32)
+    per = [sorted(code_of[a] for a in ancestors.get(lab, ()) if a in code_of) for lab in code_of]
+    np.cumsum([len(p) for p in per], out=ptr[1:])
+    idx = np.fromiter((c for p in per for c in p), dtype=np.int32, count=int(ptr[-1]))
+    return ptr, idx
+
+
+def _missing(index, labels, owner: str):
+    subset = set(labels[index.missing_].tolist())
+    raise InvalidParameterError(
+        f"The 'itemsets' parameter of {owner} must hold every subset of each itemset; {subset!r} is "
+        f"missing (was it mined with max_itemsets, time_limit or min_len?).")
+
+
+def _improvement(index, n: int, sets, amask, labels, owner: str) -> np.ndarray:
+    out = index.improvement(float(n), np.ascontiguousarray(sets), np.ascontiguousarray(amask))
+    if out is None:
+        _missing(index, labels, owner)
     return out
 
 

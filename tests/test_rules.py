@@ -9,7 +9,8 @@ import basketmine as bm
 from basketmine import InvalidParameterError, TransactionMatrix
 from basketmine.rules import MEASURES, measures_from_counts
 
-from conftest import DATASETS
+from basketmine import _reference
+from conftest import DATASETS, shared
 
 # A hand-made 2x2 table: 100 baskets, 40 hold A, 30 hold C, 20 hold both.
 N, NA, NC, NAC = 100, 40, 30, 20
@@ -89,12 +90,145 @@ def groceries():
     return bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
 
 
-def test_rules_equal_mlxtend_on_groceries(groceries):
+def _random_itemsets(seed, n_baskets=60, n_items=9):
+    rng = np.random.default_rng(seed)
+    baskets = [[f"i{j}" for j in np.flatnonzero(rng.random(n_items) < rng.uniform(0.2, 0.6))]
+               for _ in range(n_baskets)]
+    tm = TransactionMatrix.from_baskets([b for b in baskets if b] or [["i0"]])
+    return tm, bm.frequent_itemsets(tm, 3)
+
+
+def _twin_rules(fi, metric, threshold, top_k=None, min_improvement=None, **kw):
+    """The rules the brute-force enumeration keeps, in its order."""
+    n = fi.attrs["n_transactions"]
+    sets = fi["itemsets"].tolist()
+    count_of = dict(zip(sets, fi["count"].tolist()))
+    rows = _reference.rule_candidates(sets, count_of, n, **kw)
+    if not rows:
+        return []
+    _, _, na, nc, nac, impr = map(np.array, zip(*rows))
+    value = impr if metric == "improvement" else measures_from_counts(n, na, nc, nac, [metric])[metric]
+    keep = value >= threshold
+    if top_k is not None and keep.sum() > top_k:
+        keep &= value >= np.sort(value[keep])[::-1][top_k - 1]
+    if min_improvement is not None:
+        keep &= impr >= min_improvement
+    return [(r[0], r[1], r[2], r[3], r[4], round(r[5], 12)) for r, k in zip(rows, keep) if k]
+
+
+def _as_rows(rules):
+    return list(zip(rules["antecedents"], rules["consequents"], rules["antecedent_count"],
+                    rules["consequent_count"], rules["count"], rules["improvement"].round(12)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rule_kernel_equals_the_brute_force_twin(seed):
+    tm, fi = _random_itemsets(seed)
+    rng = np.random.default_rng(100 + seed)
+    labels = list(tm.labels)
+    cases = [
+        dict(metric="confidence", threshold=0.6),
+        dict(metric="confidence", threshold=0.0),
+        dict(metric="lift", threshold=1.1),
+        dict(metric="leverage", threshold=0.01),
+        dict(metric="conviction", threshold=1.2),
+        dict(metric="improvement", threshold=0.02),
+        dict(metric="jaccard", threshold=0.3, max_antecedent_len=2),
+        dict(metric="confidence", threshold=0.5, max_consequent_len=1, min_improvement=0.0),
+        dict(metric="confidence", threshold=0.3,
+             antecedents=frozenset(rng.choice(labels, 5, replace=False).tolist())),
+        dict(metric="lift", threshold=1.0,
+             consequents=frozenset(rng.choice(labels, 4, replace=False).tolist())),
+        dict(metric="confidence", threshold=0.2, top_k=7),
+        dict(metric="lift", threshold=-np.inf, top_k=5),
+        dict(metric="kulczynski", threshold=-np.inf, top_k=4, max_antecedent_len=1),
+    ]
+    for case in cases:
+        kw = {k: v for k, v in case.items() if k not in ("metric", "threshold")}
+        want = _twin_rules(fi, case["metric"], case["threshold"], **kw)
+        got = bm.association_rules(fi, case["metric"], None if case.get("top_k") else case["threshold"],
+                                   measures="all", **kw)
+        assert _as_rows(got) == want, case
+        if case.get("top_k") and len(want) > case["top_k"]:  # ties at the k-th value are kept
+            assert got[case["metric"]].min() == got[case["metric"]].nsmallest(
+                len(got) - case["top_k"] + 1).max()
+
+
+def test_rules_from_a_plain_frame_of_frozensets_equal_those_from_the_itemset_column():
+    tm, fi = _random_itemsets(7)
+    plain = fi.copy()
+    plain["itemsets"] = pd.Series(fi["itemsets"].tolist(), dtype=object)
+    a = bm.association_rules(fi, "lift", 1.0)
+    b = bm.association_rules(plain, "lift", 1.0)
+    assert list(zip(a["antecedents"], a["consequents"])) == list(zip(b["antecedents"], b["consequents"]))
+    np.testing.assert_array_equal(a["lift"], b["lift"])
+
+
+def test_measures_parameter_chooses_the_columns(groceries):
+    fi = bm.frequent_itemsets(groceries, 0.01)
+    default = bm.association_rules(fi, "confidence", 0.3)
+    assert list(default.columns[2:14]) == list(bm.rules.MLXTEND_MEASURES)
+    assert "fisher_p_value" not in default and "improvement" not in default
+    every = bm.association_rules(fi, "confidence", 0.3, measures="all")
+    assert set(bm.rules.MEASURES) | {"improvement"} <= set(every.columns)
+    few = bm.association_rules(fi, "cosine", 0.1, measures=["lift"])
+    assert list(few.columns) == ["antecedents", "consequents", "lift", "cosine", "antecedent_count",
+                                 "consequent_count", "count"]
+    for col in ("lift", "cosine"):
+        np.testing.assert_allclose(few[col], bm.association_rules(fi, "cosine", 0.1, measures="all")[col])
+    with pytest.raises(InvalidParameterError, match="'measures'.*'lyft'"):
+        bm.association_rules(fi, measures=["lyft"])
+
+
+def test_rule_cap_stops_with_a_warning(groceries):
+    fi = bm.frequent_itemsets(groceries, 0.005)
+    with pytest.warns(bm.MiningLimitWarning, match="max_rules"):
+        capped = bm.association_rules(fi, "confidence", 0.0, max_rules=50)
+    assert len(capped) == 50 and capped.attrs["truncated"]
+
+
+def test_long_itemsets_are_refused_clearly():
+    sets = [frozenset(range(70))]
+    frame = pd.DataFrame({"support": [0.5], "itemsets": sets})
+    with pytest.raises(InvalidParameterError, match="70 items"):
+        bm.association_rules(frame, n_transactions=10)
+
+
+def _mlxtend_equal(fi, n, metric, threshold, measures):
+    from mlxtend.frequent_patterns import association_rules as mlx_rules
+
+    plain = pd.DataFrame({"support": fi["support"], "itemsets": fi["itemsets"].astype(object)})
+    ours = bm.association_rules(fi, metric, threshold, measures=measures)
+    theirs = mlx_rules(plain, num_itemsets=n, metric=metric, min_threshold=threshold)
+    key = ["antecedents", "consequents"]
+    m = ours.astype({"antecedents": object, "consequents": object}).merge(theirs, on=key,
+                                                                           suffixes=("", "_mlx"))
+    assert len(m) == len(ours) == len(theirs) > 0
+    for col in bm.rules.MLXTEND_MEASURES:
+        if col in ours:
+            np.testing.assert_allclose(m[col], m[col + "_mlx"], rtol=1e-9, err_msg=col)
+    return ours
+
+
+@pytest.mark.parametrize("measures", [None, "all", ["lift", "conviction", "certainty"]])
+def test_rules_equal_mlxtend_on_chess_and_mushroom(measures):
+    for name, support, metric, threshold in (("chess", 0.9, "confidence", 0.95),
+                                             ("mushroom", 0.3, "lift", 1.5)):
+        tm = bm.read_fimi(shared(name, f"{name}.dat"))
+        fi = bm.frequent_itemsets(tm, support)
+        ours = _mlxtend_equal(fi, tm.n_baskets, metric, threshold, measures)
+        want = set(bm.rules.MLXTEND_MEASURES) if measures is None else (
+            set(bm.rules.MEASURES) if measures == "all" else set(measures) | {metric})
+        assert want <= set(ours.columns)
+
+
+@pytest.mark.parametrize("measures", [None, "all"])
+def test_rules_equal_mlxtend_on_groceries(groceries, measures):
     from mlxtend.frequent_patterns import association_rules as mlx_rules, fpgrowth
     from mlxtend.preprocessing import TransactionEncoder
 
     fi = bm.frequent_itemsets(groceries, 0.005)
-    ours = bm.association_rules(fi, "confidence", 0.3)
+    ours = bm.association_rules(fi, "confidence", 0.3, measures=measures)
     baskets = groceries.to_baskets()
     te = TransactionEncoder()
     onehot = pd.DataFrame.sparse.from_spmatrix(te.fit(baskets).transform(baskets, sparse=True),
@@ -143,7 +277,7 @@ def test_improvement_pruning_keeps_only_rules_better_than_their_generalisations(
 
 def test_significance_with_holm_correction(groceries):
     fi = bm.frequent_itemsets(groceries, 0.01)
-    rules = bm.association_rules(fi, "confidence", 0.0)
+    rules = bm.association_rules(fi, "confidence", 0.0, measures=["fisher_p_value"])
     sig = bm.association_rules(fi, "confidence", 0.0, significance=0.05, correction="holm")
     p = np.sort(rules["fisher_p_value"].to_numpy())
     n = len(p)
