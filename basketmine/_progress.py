@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import sys
 
-from tqdm.auto import tqdm
+from ._lazy import LazyModule
+
+_tqdm = LazyModule("tqdm.auto")
 
 #: Seconds before a bar appears; shorter runs print nothing.
 DELAY = 1.0
@@ -17,7 +19,7 @@ class Counter:
     by ``counter(n_found, seconds)``."""
 
     def __init__(self, label: str, unit: str):
-        self.bar = tqdm(desc=label, unit=f" {unit}", file=sys.stderr, dynamic_ncols=True, delay=DELAY,
+        self.bar = _tqdm.tqdm(desc=label, unit=f" {unit}", file=sys.stderr, dynamic_ncols=True, delay=DELAY,
                         bar_format="{desc}: {n_fmt}{unit} [{elapsed}]")
 
     def __call__(self, n_found: int, elapsed: float) -> None:
@@ -35,7 +37,7 @@ class Steps:
     no-op.  Use as a context manager so the bar is closed on errors too."""
 
     def __init__(self, label: str, total: int, enabled: bool):
-        self.bar = tqdm(desc=label, total=total, unit="step", file=sys.stderr, dynamic_ncols=True,
+        self.bar = _tqdm.tqdm(desc=label, total=total, unit="step", file=sys.stderr, dynamic_ncols=True,
                         delay=DELAY, bar_format="{desc}: |{bar:20}| {n}/{total}{postfix} [{elapsed}]") \
             if enabled else None
 

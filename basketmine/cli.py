@@ -103,6 +103,14 @@ def _show(rules: pd.DataFrame, top: int) -> str:
         return table.to_string(index=False)
 
 
+def _measures(text):
+    """--measures: None, 'all' or a comma-separated list (to which the
+    columns the command filters and prints by are added)."""
+    if text is None or text.strip() == "all":
+        return None if text is None else "all"
+    return [m.strip() for m in text.split(",") if m.strip()] + ["support", "confidence", "lift"]
+
+
 def cmd_rules(args) -> int:
     import basketmine as bm
 
@@ -123,7 +131,8 @@ def cmd_rules(args) -> int:
             itemsets, metric=metric, min_threshold=threshold,
             antecedents=args.antecedents, consequents=args.consequents,
             max_antecedent_len=args.max_antecedent_len, max_consequent_len=args.max_consequent_len,
-            min_improvement=args.min_improvement, significance=args.significance)
+            min_improvement=args.min_improvement, significance=args.significance, top_k=args.top_k,
+            measures=_measures(args.measures), progress=not quiet)
         if metric != "confidence" and args.min_confidence:
             rules = rules[rules["confidence"] >= args.min_confidence].reset_index(drop=True)
     for w in caught:
@@ -331,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="drop rules not beating their more general rules by this confidence")
     p.add_argument("--significance", type=float, default=None,
                    help="keep rules whose Holm-adjusted Fisher p-value is at most this")
+    p.add_argument("--top-k", type=int, default=None,
+                   help="keep only the k best rules by --metric (rules tied with the k-th are kept)")
+    p.add_argument("--measures", default=None,
+                   help="measure columns: 'all' or a comma-separated list (default: mlxtend's twelve)")
     p.add_argument("--max-itemsets", type=int, default=None, help="stop mining after this many itemsets")
     p.add_argument("--time-limit", type=float, default=None, help="stop mining after this many seconds")
     p.add_argument("--top", type=int, default=20, help="rules to print when no -o is given")

@@ -333,7 +333,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     >>> best["lift"].round(2).tolist()
     [3.37, 3.37, 3.29]
     """
-    from .itemsets import MiningLimitWarning, run_kernel
+    from .itemsets import MiningLimitWarning
 
     owner = "association_rules"
     validate(owner, _SPEC, locals())
@@ -351,96 +351,173 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must hold all frequent itemsets; these were mined "
             f"with target={attrs['target']!r}, which leaves out the subsets rules need.")
-    names, want_improvement = _measure_names(measures, metric, owner)
-    threshold = (0.8 if top_k is None else -np.inf) if min_threshold is None else float(min_threshold)
-    n = int(n)
     items, offsets, labels = _encoded(itemsets, owner)
     if "count" in itemsets.columns:
         counts = itemsets["count"].to_numpy(dtype=np.int64)
     else:
-        counts = np.rint(itemsets["support"].to_numpy(dtype=float) * n).astype(np.int64)
-    index = _rules.ItemsetIndex(items, offsets, np.ascontiguousarray(counts))
-    if index.duplicate >= 0:
-        raise InvalidParameterError(f"The 'itemsets' parameter of {owner} holds repeated itemsets "
-                                    f"(row {index.duplicate}).")
-    if index.longest > _rules.MAX_ITEMSET_LEN:
-        raise InvalidParameterError(
-            f"The 'itemsets' parameter of {owner} holds an itemset of {index.longest} items; rules "
-            f"are generated from itemsets of at most {_rules.MAX_ITEMSET_LEN}. Mine with max_len.")
-    code_of = {lab: i for i, lab in enumerate(labels.tolist())}
-    seen = np.zeros(len(labels), dtype=bool)
-    seen[items] = True
-    sides = {}
-    for name, value in (("antecedents", antecedents), ("consequents", consequents)):
-        allowed = _label_set(value, owner, name)
-        ok = np.ones(max(len(labels), 1), dtype=np.uint8)
-        if allowed is not None:
-            ok[:] = 0
-            codes = [code_of[x] for x in allowed if x in code_of]
-            ok[codes] = 1
-            if not seen[codes].any():
-                warnings.warn(f"{owner}: none of the {name} {sorted(map(str, allowed))[:5]} is in a "
-                              f"frequent itemset; no rule can match.", UserWarning, stacklevel=2)
-        sides[name] = ok
-    anc_ptr, anc_idx = _ancestor_codes(attrs.get("ancestors") or {}, code_of, len(labels))
-    big = 2**31 - 1
-    kernel_metric = metric if metric in _rules.KERNEL_METRICS else "none"
-    args = (float(n), kernel_metric, threshold, sides["antecedents"], sides["consequents"],
-            anc_ptr, anc_idx, min(max_antecedent_len or big, big), min(max_consequent_len or big, big),
-            DEFAULT_MAX_RULES if max_rules is None else int(max_rules),
-            0 if top_k is None else int(top_k))
-    sets, amask, n_a, n_c, value, stop = run_kernel(index.rules, args, progress, owner, "rules")
-    reason = _rules.STOP_REASONS[stop]
-    if reason == "missing_subset":
-        _missing(index, labels, owner)
-    if reason == "out_of_memory":
-        raise MemoryError(f"{owner} ran out of memory after {len(sets):,} rules; raise min_threshold "
-                          f"or set max_rules / max_antecedent_len.")
-    n_ac = counts[sets]
-    impr = None
-    if kernel_metric == "none":
-        if metric == "improvement":
-            value = impr = _improvement(index, n, sets, amask, labels, owner)
-        else:
-            value = measures_from_counts(n, n_a, n_c, n_ac, [metric])[metric]
-    keep = value >= threshold
-    if top_k is not None and keep.sum() > top_k:
-        kth = np.partition(value[keep], int(keep.sum()) - top_k)[int(keep.sum()) - top_k]
-        keep &= value >= kth
-    if min_improvement is not None:
-        if impr is None:
-            impr = np.full(len(sets), np.nan)
-            impr[keep] = _improvement(index, n, sets[keep], amask[keep], labels, owner)
-        keep &= impr >= min_improvement
-    if not keep.all():
-        sets, amask, n_a, n_c, n_ac = sets[keep], amask[keep], n_a[keep], n_c[keep], n_ac[keep]
-        impr = impr[keep] if impr is not None else None
-    adjusted = None
+        counts = np.rint(itemsets["support"].to_numpy(dtype=float) * int(n)).astype(np.int64)
+    job = RuleJob(owner, items, offsets, counts, labels, int(n), metric, min_threshold, measures=measures,
+                  antecedents=antecedents, consequents=consequents, max_antecedent_len=max_antecedent_len,
+                  max_consequent_len=max_consequent_len, min_improvement=min_improvement, top_k=top_k,
+                  max_rules=max_rules, ancestors=attrs.get("ancestors"))
+    job.warn_unmatched(stacklevel=3)
+    found = job.candidates(progress=progress)
     if significance is not None:
-        p = measures_from_counts(n, n_a, n_c, n_ac, ["fisher_p_value"])["fisher_p_value"]
-        adjusted = _adjust(np.asarray(p, dtype=float), correction)
-        ok = adjusted <= significance
-        sets, amask, n_a, n_c, n_ac, adjusted = sets[ok], amask[ok], n_a[ok], n_c[ok], n_ac[ok], adjusted[ok]
-        impr = impr[ok] if impr is not None else None
-    if want_improvement or min_improvement is not None:
-        if impr is None:
-            impr = _improvement(index, n, sets, amask, labels, owner)
-    ant_items, ant_off, con_items, con_off = index.split(sets, amask)
-    out = pd.DataFrame({"antecedents": ItemsetArray(ant_items, ant_off, labels),
-                        "consequents": ItemsetArray(con_items, con_off, labels),
-                        **measures_from_counts(n, n_a, n_c, n_ac, names)}, copy=False)
-    if impr is not None:
-        out["improvement"] = impr
-    out["antecedent_count"] = n_a
-    out["consequent_count"] = n_c
-    out["count"] = n_ac
-    if adjusted is not None:
-        out["adjusted_p_value"] = adjusted
-    if reason is not None:
-        warnings.warn(f"{owner} stopped at {reason} after {len(sets):,} rules; the result is partial "
-                      f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
-    out.attrs.update(n_transactions=n, truncated=reason is not None, stop_reason=reason)
+        found.correct(correction, significance)
+    out = job.frame(found, ItemsetArray)
+    if found.reason is not None:
+        warnings.warn(f"{owner} stopped at {found.reason} after {len(found):,} rules; the result is "
+                      f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+    out.attrs.update(n_transactions=int(n), truncated=found.reason is not None, stop_reason=found.reason)
     return out
+
+
+class Found:
+    """Rules as arrays: itemset index, antecedent mask, the three counts,
+    the metric value, improvement (when computed) and adjusted p-values
+    (with ``significance``)."""
+
+    def __init__(self, sets, amask, n_a, n_c, n_ac, value, reason=None):
+        self.sets, self.amask, self.n_a, self.n_c, self.n_ac, self.value = sets, amask, n_a, n_c, n_ac, value
+        self.improvement = None
+        self.adjusted = None
+        self.reason = reason
+        self.n = None
+
+    def __len__(self) -> int:
+        return len(self.sets)
+
+    def keep(self, mask) -> None:
+        for name in ("sets", "amask", "n_a", "n_c", "n_ac", "value", "improvement", "adjusted"):
+            v = getattr(self, name)
+            if v is not None:
+                setattr(self, name, v[mask])
+
+    def correct(self, correction: str, significance: float) -> None:
+        """Keep the rules whose Fisher p-value, adjusted over all of them, is
+        at most ``significance``."""
+        p = measures_from_counts(self.n, self.n_a, self.n_c, self.n_ac, ["fisher_p_value"])["fisher_p_value"]
+        self.adjusted = _adjust(np.asarray(p, dtype=float), correction)
+        self.keep(self.adjusted <= significance)
+
+
+def top_k_mask(value: np.ndarray, k: int) -> np.ndarray:
+    """The values at or above the k-th largest (ties at the k-th all kept)."""
+    if len(value) <= k:
+        return np.ones(len(value), dtype=bool)
+    return value >= np.partition(value, len(value) - k)[len(value) - k]
+
+
+class RuleJob:
+    """Checked options and the hash of the itemsets, for rule generation
+    over all itemsets or a slice of them (the Spark backend runs one slice
+    per task)."""
+
+    def __init__(self, owner, items, offsets, counts, labels, n: int, metric, min_threshold, *, measures=None,
+                 antecedents=None, consequents=None, max_antecedent_len=None, max_consequent_len=None,
+                 min_improvement=None, top_k=None, max_rules=None, ancestors=None):
+        self.owner, self.labels, self.n, self.metric = owner, labels, n, metric
+        self.counts = np.ascontiguousarray(counts, dtype=np.int64)
+        self.names, self.want_improvement = _measure_names(measures, metric, owner)
+        self.threshold = (0.8 if top_k is None else -np.inf) if min_threshold is None else float(min_threshold)
+        self.min_improvement, self.top_k = min_improvement, top_k
+        index = self.index = _rules.ItemsetIndex(items, offsets, self.counts)
+        if index.duplicate >= 0:
+            raise InvalidParameterError(f"The 'itemsets' parameter of {owner} holds repeated itemsets "
+                                        f"(row {index.duplicate}).")
+        if index.longest > _rules.MAX_ITEMSET_LEN:
+            raise InvalidParameterError(
+                f"The 'itemsets' parameter of {owner} holds an itemset of {index.longest} items; rules "
+                f"are generated from itemsets of at most {_rules.MAX_ITEMSET_LEN}. Mine with max_len.")
+        code_of = {lab: i for i, lab in enumerate(labels.tolist())}
+        seen = np.zeros(len(labels), dtype=bool)
+        seen[items] = True
+        self.sides, self.unmatched = {}, []
+        for name, value in (("antecedents", antecedents), ("consequents", consequents)):
+            allowed = _label_set(value, owner, name)
+            ok = np.ones(max(len(labels), 1), dtype=np.uint8)
+            if allowed is not None:
+                ok[:] = 0
+                codes = [code_of[x] for x in allowed if x in code_of]
+                ok[codes] = 1
+                if not seen[codes].any():
+                    self.unmatched.append((name, allowed))
+            self.sides[name] = ok
+        self.anc_ptr, self.anc_idx = _ancestor_codes(ancestors or {}, code_of, len(labels))
+        big = 2**31 - 1
+        self.max_a = min(max_antecedent_len or big, big)
+        self.max_c = min(max_consequent_len or big, big)
+        self.max_rules = DEFAULT_MAX_RULES if max_rules is None else int(max_rules)
+
+    def warn_unmatched(self, stacklevel: int) -> None:
+        for name, allowed in self.unmatched:
+            warnings.warn(f"{self.owner}: none of the {name} {sorted(map(str, allowed))[:5]} is in a "
+                          f"frequent itemset; no rule can match.", UserWarning, stacklevel=stacklevel + 1)
+
+    def candidates(self, only=None, progress=False) -> Found:
+        """The rules that pass the metric, top-k and improvement filters."""
+        from .itemsets import run_kernel
+
+        kernel_metric = self.metric if self.metric in _rules.KERNEL_METRICS else "none"
+        args = (float(self.n), kernel_metric, self.threshold, self.sides["antecedents"],
+                self.sides["consequents"], self.anc_ptr, self.anc_idx, self.max_a, self.max_c,
+                self.max_rules, 0 if self.top_k is None else int(self.top_k))
+        sets, amask, n_a, n_c, value, stop = run_kernel(self.index.rules, args, progress, self.owner, "rules",
+                                                        only=only)
+        reason = _rules.STOP_REASONS[stop]
+        if reason == "missing_subset":
+            self._missing()
+        if reason == "out_of_memory":
+            raise MemoryError(f"{self.owner} ran out of memory after {len(sets):,} rules; raise "
+                              f"min_threshold or set max_rules / max_antecedent_len.")
+        found = Found(sets, amask, n_a, n_c, self.counts[sets], value, reason)
+        found.n = self.n
+        if kernel_metric == "none":
+            if self.metric == "improvement":
+                found.value = found.improvement = self._improvement(sets, amask)
+            else:
+                found.value = measures_from_counts(self.n, n_a, n_c, found.n_ac, [self.metric])[self.metric]
+        keep = found.value >= self.threshold
+        if self.top_k is not None:
+            keep[keep] = top_k_mask(found.value[keep], int(self.top_k))
+        found.keep(keep)
+        if self.min_improvement is not None:
+            if found.improvement is None:
+                found.improvement = self._improvement(found.sets, found.amask)
+            found.keep(found.improvement >= self.min_improvement)
+        return found
+
+    def frame(self, found: Found, sets_column) -> pd.DataFrame:
+        """The rules frame; ``sets_column(items, offsets, labels)`` builds
+        the antecedent and consequent columns."""
+        impr = found.improvement
+        if impr is None and (self.want_improvement or self.min_improvement is not None):
+            impr = self._improvement(found.sets, found.amask)
+        ant_items, ant_off, con_items, con_off = self.index.split(found.sets, found.amask)
+        out = pd.DataFrame({"antecedents": sets_column(ant_items, ant_off, self.labels),
+                            "consequents": sets_column(con_items, con_off, self.labels),
+                            **measures_from_counts(self.n, found.n_a, found.n_c, found.n_ac, self.names)},
+                           copy=False)
+        if impr is not None:
+            out["improvement"] = impr
+        out["antecedent_count"] = found.n_a
+        out["consequent_count"] = found.n_c
+        out["count"] = found.n_ac
+        if found.adjusted is not None:
+            out["adjusted_p_value"] = found.adjusted
+        return out
+
+    def _missing(self):
+        subset = set(self.labels[self.index.missing_].tolist())
+        raise InvalidParameterError(
+            f"The 'itemsets' parameter of {self.owner} must hold every subset of each itemset; {subset!r} "
+            f"is missing (was it mined with max_itemsets, time_limit or min_len?).")
+
+    def _improvement(self, sets, amask) -> np.ndarray:
+        out = self.index.improvement(float(self.n), np.ascontiguousarray(sets), np.ascontiguousarray(amask))
+        if out is None:
+            self._missing()
+        return out
 
 
 def _ancestor_codes(ancestors: dict, code_of: dict, n_items: int):
@@ -452,20 +529,6 @@ def _ancestor_codes(ancestors: dict, code_of: dict, n_items: int):
     np.cumsum([len(p) for p in per], out=ptr[1:])
     idx = np.fromiter((c for p in per for c in p), dtype=np.int32, count=int(ptr[-1]))
     return ptr, idx
-
-
-def _missing(index, labels, owner: str):
-    subset = set(labels[index.missing_].tolist())
-    raise InvalidParameterError(
-        f"The 'itemsets' parameter of {owner} must hold every subset of each itemset; {subset!r} is "
-        f"missing (was it mined with max_itemsets, time_limit or min_len?).")
-
-
-def _improvement(index, n: int, sets, amask, labels, owner: str) -> np.ndarray:
-    out = index.improvement(float(n), np.ascontiguousarray(sets), np.ascontiguousarray(amask))
-    if out is None:
-        _missing(index, labels, owner)
-    return out
 
 
 def rule_value(rules: pd.DataFrame, tm: TransactionMatrix) -> pd.DataFrame:

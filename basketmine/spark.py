@@ -29,16 +29,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from . import _itemsets
 from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Options, check,
-                          column_error)
+                          column_error, validate)
+from .itemset_array import ItemsetArray
 from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, method_for, min_count_of
-from .rules import MEASURES, _adjust, _label_set, _sort_key, measures_from_counts
+from .rules import _SPEC as _RULES_SPEC, RuleJob, _adjust, measures_from_counts
 from .sequences import observation_end_ns, window
 from .transactions import CleaningReport, TransactionMatrix, _sorted_vocabulary
 
@@ -425,24 +425,26 @@ def _label_type(T, labels):
 
 
 # ------------------------------------------------------------------- rules
-def association_rules(itemsets, metric="confidence", min_threshold=0.8, *, antecedents=None,
+def association_rules(itemsets, metric="confidence", min_threshold=None, *, measures=None, antecedents=None,
                       consequents=None, max_antecedent_len=None, max_consequent_len=None,
-                      min_improvement=None, significance=None, correction="holm", n_transactions=None):
+                      min_improvement=None, significance=None, correction="holm", top_k=None,
+                      n_transactions=None, n_slices=None):
     """Rules from Spark itemsets, equal to :func:`basketmine.association_rules`.
 
     ``itemsets`` comes from :func:`frequent_itemsets`; the other parameters
-    are those of the local function.  Rules are generated per itemset on
-    the executors, their antecedent and consequent counts (and, for
-    ``improvement``, those of every more general rule) found by joins, the
-    measures computed by the local formulas.  Only the per-rule p-values are
-    brought to the driver when ``significance`` asks for a correction over
-    all rules.
+    are those of the local function.  The itemsets are brought to the
+    driver as flat item codes and broadcast; each of ``n_slices`` tasks
+    (default: four per core) runs the local rule engine on its share of the
+    itemsets (every ``n_slices``-th one) and computes the measures of its
+    rules.  Only the kept rules' metric values (for ``top_k``) or counts
+    (for the ``significance`` correction over all rules) come back to the
+    driver.
 
     Returns
     -------
     pyspark.sql.DataFrame
-        The local columns (``antecedents``/``consequents`` as arrays), in
-        the local order.
+        The local columns (``antecedents``/``consequents`` as arrays of
+        labels in label order), in the local order.
     """
     owner = "basketmine.spark.association_rules"
     DataFrame, F, T = _pyspark(owner)
@@ -450,129 +452,69 @@ def association_rules(itemsets, metric="confidence", min_threshold=0.8, *, antec
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must be the Spark DataFrame that "
             f"basketmine.spark.frequent_itemsets returns. Got {type(itemsets).__name__} instead.")
-    valid = tuple(MEASURES) + ("improvement",)
-    check(owner, "metric", metric, Options(valid))
-    check(owner, "min_threshold", min_threshold, Interval("real", None, None, "neither"))
-    check(owner, "max_antecedent_len", max_antecedent_len, (NONE, Interval("int", 1, None, "left")))
-    check(owner, "max_consequent_len", max_consequent_len, (NONE, Interval("int", 1, None, "left")))
-    check(owner, "min_improvement", min_improvement, (NONE, Interval("real", None, None, "neither")))
-    check(owner, "significance", significance, (NONE, Interval("real", 0, 1, "right")))
-    check(owner, "correction", correction, Options(("holm", "bonferroni", "fdr_bh", "none")))
+    validate(owner, {k: v for k, v in _RULES_SPEC.items() if k not in ("max_rules", "progress")}, locals())
+    check(owner, "n_slices", n_slices, (NONE, Interval("int", 1, None, "left")))
     n = n_transactions if n_transactions is not None else getattr(itemsets, "attrs", {}).get("n_transactions")
     if n is None:
         raise InvalidParameterError(
             f"The 'n_transactions' parameter of {owner} is needed when the itemsets frame does not "
             f"carry it (frequent_itemsets sets df.attrs['n_transactions']).")
     n = int(n)
-    ant_ok = _label_set(antecedents, owner, "antecedents")
-    con_ok = _label_set(consequents, owner, "consequents")
-    max_a = max_antecedent_len or 10**9
-    max_c = max_consequent_len or 10**9
     label_t = itemsets.schema["itemsets"].dataType.elementType.simpleString()
-    sets = itemsets.select("itemsets", "count").withColumn("iid", F.monotonically_increasing_id())
+    local = itemsets.select("itemsets", "count").toPandas()  # in the itemsets' order
+    sets = ItemsetArray.from_sets(map(frozenset, local["itemsets"]))
+    data = (sets._items, sets._offsets, local["count"].to_numpy(np.int64), sets._labels)
+    options = dict(measures=measures, antecedents=antecedents, consequents=consequents,
+                   max_antecedent_len=max_antecedent_len, max_consequent_len=max_consequent_len,
+                   min_improvement=min_improvement, top_k=top_k)
+    job = RuleJob(owner, *data, n, metric, min_threshold, **options)
+    job.warn_unmatched(stacklevel=2)
+    spark = itemsets.sparkSession
+    S = int(n_slices or 4 * spark.sparkContext.defaultParallelism)
+    shared = spark.sparkContext.broadcast(data)
+    with_impr = job.want_improvement or min_improvement is not None
+    columns = ["antecedents", "consequents"] + job.names + (["improvement"] if with_impr else []) + \
+        ["antecedent_count", "consequent_count", "count"]
+    schema = ", ".join(["iid long", "k long", f"antecedents array<{label_t}>", f"consequents array<{label_t}>"]
+                       + [f"`{m}` double" for m in job.names] + (["improvement double"] if with_impr else [])
+                       + ["antecedent_count long", "consequent_count long", "count long"])
 
-    def candidates(batches):
+    def label_lists(items, offsets, labels):
+        return [labels[items[a:b]].tolist() for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+
+    def work(batches):
+        items, offsets, counts, labels = shared.value
+        task = RuleJob(owner, items, offsets, counts, labels, n, metric, min_threshold, **options)
         for pdf in batches:
-            ant, con, whole, cnt, iid, k = [], [], [], [], [], []
-            for z, cz, i in zip(pdf["itemsets"], pdf["count"], pdf["iid"]):
-                z = list(z)
-                if len(z) < 2:
-                    continue
-                zs = frozenset(z)
-                if (ant_ok is not None and not zs & ant_ok) or (con_ok is not None and not zs & con_ok):
-                    continue
-                j = 0
-                for ka in range(max(1, len(z) - max_c), min(len(z) - 1, max_a) + 1):
-                    for combo in combinations(_sort_key(zs), ka):
-                        a = frozenset(combo)
-                        if ant_ok is not None and not a <= ant_ok:
-                            continue
-                        if con_ok is not None and not (zs - a) <= con_ok:
-                            continue
-                        ant.append([x for x in z if x in a])      # canonical (itemset) order
-                        con.append([x for x in z if x not in a])
-                        whole.append(z)
-                        cnt.append(cz)
-                        iid.append(i)
-                        k.append(j)
-                        j += 1
-            yield pd.DataFrame({"iid": pd.Series(iid, dtype="int64"), "k": pd.Series(k, dtype="int64"),
-                                "antecedents": pd.Series(ant, dtype=object),
-                                "consequents": pd.Series(con, dtype=object),
-                                "whole": pd.Series(whole, dtype=object),
-                                "count": pd.Series(cnt, dtype="int64")})
+            for s in pdf["slice"].tolist():
+                found = task.candidates(only=np.arange(s, len(counts), S, dtype=np.int64))
+                if found.reason is not None:
+                    raise MiningLimitError(f"{owner} stopped at {found.reason} in a slice; raise "
+                                           f"min_threshold or set max_antecedent_len.")
+                out = task.frame(found, label_lists)
+                first = np.r_[0, np.flatnonzero(np.diff(found.sets)) + 1]
+                k = np.arange(len(found)) - np.repeat(first, np.diff(np.r_[first, len(found)]))
+                out.insert(0, "k", k.astype(np.int64))
+                out.insert(0, "iid", found.sets)
+                yield out
 
-    cand = sets.mapInPandas(candidates, f"iid long, k long, antecedents array<{label_t}>, "
-                                        f"consequents array<{label_t}>, whole array<{label_t}>, count long")
-    def counts_of(key: str, name: str):
-        """The itemset counts, keyed for a join on the array column ``key``."""
-        return itemsets.select(F.col("itemsets").alias(f"_{key}"), F.col("count").alias(name))
-
-    cand = cand.persist()
-    rules = cand.drop("whole")
-    for side, name in (("antecedents", "antecedent_count"), ("consequents", "consequent_count")):
-        rules = rules.join(counts_of(side, name), F.col(side) == F.col(f"_{side}")).drop(f"_{side}")
-    # improvement: confidence over the best more general rule (P(C) included)
-    def subrules(batches):
-        for pdf in batches:
-            rows = {"iid": [], "k": [], "sub": [], "subcon": []}
-            for i, k, a, c, z in zip(pdf["iid"], pdf["k"], pdf["antecedents"], pdf["consequents"],
-                                     pdf["whole"]):
-                cs = frozenset(c)
-                for kb in range(1, len(a)):
-                    for sub in combinations(list(a), kb):  # subsets keep the canonical order
-                        s = frozenset(sub)
-                        rows["iid"].append(i)
-                        rows["k"].append(k)
-                        rows["sub"].append(list(sub))
-                        rows["subcon"].append([x for x in z if x in s or x in cs])
-            yield pd.DataFrame({"iid": pd.Series(rows["iid"], dtype="int64"),
-                                "k": pd.Series(rows["k"], dtype="int64"),
-                                "sub": pd.Series(rows["sub"], dtype=object),
-                                "subcon": pd.Series(rows["subcon"], dtype=object)})
-
-    subs = cand.select("iid", "k", "antecedents", "consequents", "whole").mapInPandas(
-        subrules, f"iid long, k long, sub array<{label_t}>, subcon array<{label_t}>")
-    for side, name in (("sub", "n_sub"), ("subcon", "n_subcon")):
-        subs = subs.join(counts_of(side, name), F.col(side) == F.col(f"_{side}")).drop(f"_{side}")
-    best = subs.groupBy("iid", "k").agg(F.max(F.col("n_subcon") / F.col("n_sub")).alias("_best"))
-    rules = rules.join(best, ["iid", "k"], "left")
-    measure_cols = list(MEASURES)
-    out_schema = ", ".join(["iid long", "k long", f"antecedents array<{label_t}>",
-                            f"consequents array<{label_t}>"] +
-                           [f"`{m}` double" for m in measure_cols] +
-                           ["improvement double", "antecedent_count long", "consequent_count long",
-                            "count long"])
-
-    def measures(batches):
-        for pdf in batches:
-            ms = measures_from_counts(n, pdf["antecedent_count"].to_numpy(float),
-                                      pdf["consequent_count"].to_numpy(float), pdf["count"].to_numpy(float))
-            base = pdf["consequent_count"].to_numpy(float) / n
-            bestc = np.fmax(pdf["_best"].to_numpy(float), base)
-            out = pd.DataFrame({"iid": pdf["iid"], "k": pdf["k"], "antecedents": pdf["antecedents"],
-                                "consequents": pdf["consequents"], **{m: ms[m] for m in measure_cols}})
-            out["improvement"] = pdf["count"].to_numpy(float) / pdf["antecedent_count"].to_numpy(float) - bestc
-            out["antecedent_count"] = pdf["antecedent_count"]
-            out["consequent_count"] = pdf["consequent_count"]
-            out["count"] = pdf["count"]
-            yield out
-
-    rules = rules.mapInPandas(measures, out_schema)
-    keep = F.col(f"`{metric}`") >= F.lit(float(min_threshold))
-    if min_improvement is not None:
-        keep = keep & (F.col("improvement") >= F.lit(float(min_improvement)))
-    rules = rules.where(keep)
-    columns = ["antecedents", "consequents"] + [F.col(f"`{m}`") for m in measure_cols] + \
-              ["improvement", "antecedent_count", "consequent_count", "count"]
+    slices = spark.createDataFrame([(i,) for i in range(S)], "slice int").repartition(S, "slice")
+    rules = slices.mapInPandas(work, schema)
+    if top_k is not None:
+        vals = rules.select(F.col(f"`{metric}`")).toPandas()[metric].to_numpy(float)
+        if len(vals) > top_k:
+            kth = float(np.sort(vals)[len(vals) - top_k])
+            rules = rules.where(F.col(f"`{metric}`") >= F.lit(kth))
     if significance is not None:
-        p = rules.select("iid", "k", "fisher_p_value").toPandas()  # one number per rule
+        p = rules.select("iid", "k", "antecedent_count", "consequent_count", "count").toPandas()
         p = p.sort_values(["iid", "k"], kind="stable")
-        p["adjusted_p_value"] = _adjust(p["fisher_p_value"].to_numpy(), correction)
-        adj = rules.sparkSession.createDataFrame(p[["iid", "k", "adjusted_p_value"]])
+        pv = measures_from_counts(n, p["antecedent_count"].to_numpy(float), p["consequent_count"].to_numpy(float),
+                                  p["count"].to_numpy(float), ["fisher_p_value"])["fisher_p_value"]
+        p["adjusted_p_value"] = _adjust(np.asarray(pv, dtype=float), correction)
+        adj = spark.createDataFrame(p[["iid", "k", "adjusted_p_value"]])
         rules = rules.join(adj, ["iid", "k"]).where(F.col("adjusted_p_value") <= F.lit(float(significance)))
         columns.append("adjusted_p_value")
-    out = rules.orderBy("iid", "k").select(*columns)
+    out = rules.orderBy("iid", "k").select(*[F.col(f"`{c}`") for c in columns])
     out.attrs = {"n_transactions": n}
     return out
 

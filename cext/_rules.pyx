@@ -366,8 +366,10 @@ cdef class ItemsetIndex:
               int max_c,
               int64_t max_rules,
               int64_t top_k,
-              int64_t[::1] status):              # IN/OUT shared progress block
-        """Enumerate the rules Z \\ C -> C of every itemset Z.
+              int64_t[::1] status,               # IN/OUT shared progress block
+              object only=None):                 # IN  optional int64 itemset indices to split
+        """Enumerate the rules Z \\ C -> C of every itemset Z (of the
+        itemsets ``only``, in that order, when given).
 
         ``metric`` is a key of :data:`KERNEL_METRICS` (filtered here,
         ``>= threshold``; with ``top_k``, the threshold rises to the k-th
@@ -384,6 +386,8 @@ cdef class ItemsetIndex:
         cdef const int64_t[::1] tab = self.table_
         cdef bint has_anc = anc_idx.shape[0] > 0
         cdef bint skip
+        cdef int64_t t, n_only
+        cdef const int64_t[::1] which
         cdef int32_t x, y
         cdef int lo, hi, mid, q
         memset_gen(&g)
@@ -412,9 +416,16 @@ cdef class ItemsetIndex:
         if g.out == NULL or (g.top_k > 0 and g.heap == NULL):
             free(g.out); free(g.heap)
             raise MemoryError("cannot allocate the rule buffer")
+        which_arr = np.arange(n_sets, dtype=np.int64) if only is None else \
+            np.ascontiguousarray(only, dtype=np.int64)
+        if len(which_arr) and (which_arr.min() < 0 or which_arr.max() >= n_sets):
+            raise IndexError("only: itemset index out of range")
+        which = which_arr
+        n_only = which_arr.shape[0]
         try:
             with nogil:
-                for z in range(n_sets):
+                for t in range(n_only):
+                    z = which[t]
                     a = off[z]
                     b = off[z + 1]
                     if b - a < 2:

@@ -31,6 +31,17 @@ def test_rules_writes_csv_parquet_json(tmp_path):
         assert len(df) == 15 and "lift" in df.columns
 
 
+def test_rules_top_k_and_measures(tmp_path):
+    path = tmp_path / "best.csv"
+    assert main(["rules", GROCERIES, "--min-support", "0.01", "--metric", "lift", "--top-k", "5",
+                 "--measures", "lift,fisher_p_value", "-q", "-o", str(path)]) == 0
+    df = pd.read_csv(path)
+    assert len(df) >= 5 and df["lift"].min() > 3.0
+    assert {"lift", "fisher_p_value"} <= set(df.columns) and "jaccard" not in df.columns
+    assert main(["rules", GROCERIES, "--min-support", "0.01", "--measures", "all", "-q", "-o", str(path)]) == 0
+    assert "casual_confidence" in pd.read_csv(path).columns
+
+
 def test_rules_on_invoice_lines():
     path = str(DATASETS / "online_retail" / "online_retail_sample.csv.gz")
     assert main(["rules", path, "--basket", "InvoiceNo", "--item", "StockCode",

@@ -136,7 +136,8 @@ def test_itemsets_and_rules_equal_local(pair):
     pd.testing.assert_frame_equal(got, local_sets(local, "itemsets"))
     for kw in (dict(metric="confidence", min_threshold=0.3), dict(metric="lift", min_threshold=5.0,
                                                                    min_improvement=0.01),
-               dict(metric="confidence", min_threshold=0.1, significance=0.05, max_consequent_len=1)):
+               dict(metric="confidence", min_threshold=0.1, significance=0.05, max_consequent_len=1),
+               dict(metric="lift", top_k=7, measures="all")):
         want = local_sets(bm.association_rules(local, **kw), "antecedents", "consequents")
         pd.testing.assert_frame_equal(bms.to_pandas(bms.association_rules(fi, **kw)), want, check_dtype=False)
         assert len(want) > 0

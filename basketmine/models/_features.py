@@ -11,11 +11,13 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from .._lazy import LazyModule
 from .._validation import Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
 from ..value._summary import _timestamp
+
+sp = LazyModule("scipy.sparse")
 
 __all__ = ["Features", "Split", "features", "temporal_split"]
 

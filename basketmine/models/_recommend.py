@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from .._lazy import LazyModule
 from .._progress import Steps
 from .._validation import BOOL, Interval, InvalidParameterError, Options, check
 from ..itemsets import frequent_itemsets
@@ -17,6 +17,8 @@ from ..sequences import follow_ups
 from ..transactions import TransactionMatrix
 from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
                         first_purchases, history)
+
+sp = LazyModule("scipy.sparse")
 
 __all__ = ["BASELINES", "METHODS", "Recommender", "baseline_recommendations", "evaluate_recommendations",
            "recommend", "recommendation_benchmark"]

@@ -20,12 +20,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._lazy import LazyModule
 from .._validation import Interval, InvalidParameterError, Options, check
 from ..transactions import TransactionMatrix
 from ._models import GammaGamma
 from ._summary import _PERIODS, last_complete_period, period_label, period_table, purchases, summary
+
+stats = LazyModule("scipy.stats")
 
 __all__ = ["StateTransitionForecast"]
 

@@ -23,11 +23,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
 
+from .._lazy import LazyModule
 from .._validation import Interval, InvalidParameterError, check
 from ..transactions import TransactionMatrix
 from ._summary import _UNIT_DAYS, summary
+
+optimize = LazyModule("scipy.optimize")
+special = LazyModule("scipy.special")
 
 __all__ = ["BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD"]
 
