@@ -113,6 +113,7 @@ def _measures(text):
 
 def cmd_rules(args) -> int:
     import basketmine as bm
+    from .rules import top_k_mask
 
     tm = _read(args)
     quiet = args.quiet or not sys.stderr.isatty()
@@ -125,16 +126,22 @@ def cmd_rules(args) -> int:
                                         max_itemsets=args.max_itemsets, time_limit=args.time_limit,
                                         progress=not quiet)
         metric = args.metric
+        if args.top_k is not None and args.top_k < 1:
+            raise UserError(f"--top-k must be a whole number >= 1, got {args.top_k}")
+        floor = metric != "confidence" and bool(args.min_confidence)
         threshold = args.min_confidence if metric == "confidence" and args.min_threshold is None \
             else (args.min_threshold if args.min_threshold is not None else 0.0)
         rules = bm.association_rules(
             itemsets, metric=metric, min_threshold=threshold,
             antecedents=args.antecedents, consequents=args.consequents,
             max_antecedent_len=args.max_antecedent_len, max_consequent_len=args.max_consequent_len,
-            min_improvement=args.min_improvement, significance=args.significance, top_k=args.top_k,
-            measures=_measures(args.measures), progress=not quiet)
-        if metric != "confidence" and args.min_confidence:
-            rules = rules[rules["confidence"] >= args.min_confidence].reset_index(drop=True)
+            min_improvement=args.min_improvement, significance=args.significance,
+            top_k=None if floor else args.top_k, measures=_measures(args.measures), progress=not quiet)
+        if floor:  # --min-confidence holds for every metric; --top-k ranks what passes it
+            rules = rules[rules["confidence"] >= args.min_confidence]
+            if args.top_k is not None:
+                rules = rules[top_k_mask(rules[metric].to_numpy(), args.top_k)]
+            rules = rules.reset_index(drop=True)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.output:

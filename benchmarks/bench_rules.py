@@ -15,8 +15,8 @@ D. Import -- ``import basketmine`` at most 1.5x the time of ``import pandas``,
 
 What is measured
 ----------------
-A. Rules.  The frequent itemsets are mined once per case by basketmine
-(``frequent_itemsets(tm, min_count)``, not timed).  Then, each in its own
+A. Rules.  The frequent itemsets are mined once per case by basketmine, in
+the dataset's process (``frequent_itemsets(tm, min_count)``, not timed).  Then, each in its own
 freshly forked process:
 
 * basketmine -- ``bm.association_rules(itemsets, "confidence", conf)`` on that
@@ -46,14 +46,20 @@ basketmine's rules whose consequent has one item -- "=pyfim", the count of
 those is "1-item C" -- and its time is not a like-for-like comparison
 (basketmine and mlxtend also build the rules with longer consequents).
 
-Confidence thresholds: 0.5 on the sparse sets (retail, T10I4D100K), where
-rules are few; 0.9 on chess (every rule there already has confidence >= 0.8
-at 80% support; 0.9 leaves 80k and 349k rules at 85% and 80%).  mushroom at
-10% support is not a rules case: its 574k itemsets give 380 million candidate
-splits and 113 million rules even at confidence 1.0, far past the ~10 million
-rules a DataFrame holds comfortably.  mushroom is run at 30% (confidence 0.9,
-24k rules) and 20% (confidence 0.99, 7.4 million rules from 19 million
-candidate splits).  A case may set its own threshold: ``rules:mushroom:10@1``.
+Confidence thresholds keep every case below ~10 million rules, the most a
+rules DataFrame (45 measures in basketmine's) holds comfortably in memory:
+
+* 0.5 on the sparse sets, where rules are few: retail 0.1/0.05/0.02% give
+  6,192 / 16,960 / 67,391 rules, T10I4D100K 0.05% gives 761,644;
+* 0.9 on chess: at 80% support every rule already has confidence >= 0.8, so
+  a lower threshold keeps all 553k candidate splits; 0.9 leaves 80,121 rules
+  at 85% and 349,298 at 80%;
+* mushroom at 10% is left out: its 574k itemsets give 380 million candidate
+  splits and still 113 million rules at confidence 1.0.  mushroom runs at 30%
+  (confidence 0.9: 24,408 rules) and 20% (0.99: 7.4 million rules out of 19
+  million candidate splits, the large case of the table).
+
+A case may set its own threshold: ``rules:mushroom:10@1``.
 
 B. Closed and maximal itemsets, each tool from the parsed baskets to its
 result, timed end to end as in bench_itemsets.py:
@@ -90,7 +96,10 @@ address-space limit (--mem-limit-gb) and a wall-clock limit on the timed call
 (--timeout; the process is killed when it passes it), minimum time over
 --repeat runs (not repeated past --no-repeat-above seconds), "MB" the growth
 of the process's peak RSS during the call.  Preparing inputs before the clock
-and checking results after it get --check-timeout more seconds per run.
+and checking results after it get --check-timeout more seconds per run.  A
+tool that times out or runs out of memory is not run at the lower supports of
+the same dataset and kind; a ratio against a timed-out tool is shown as a
+lower bound (">").
 
 Run it from the repository root::
 
@@ -198,13 +207,28 @@ def mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def set_hashes(sets: list, salt: int) -> np.ndarray:
-    """One 64-bit hash per non-empty set of int items, independent of item order."""
-    if not sets:
-        return np.empty(0, dtype=np.uint64)
+def flat_items(sets) -> tuple[np.ndarray, np.ndarray]:
+    """(length of each set, all items one set after the other) as int64 arrays.
+
+    basketmine's ItemsetArray column holds exactly that (codes into its labels); it is read
+    directly when it has the attributes, which skips building millions of frozensets, and
+    iterated like any other column otherwise."""
+    array = getattr(sets, "array", sets)
+    if all(hasattr(array, name) for name in ("_items", "_offsets", "_labels")):
+        offsets = np.asarray(array._offsets)
+        codes = np.asarray(array._items)[offsets[0]:offsets[-1]] if len(offsets) else []
+        return np.diff(offsets).astype(np.int64), np.asarray(array._labels)[codes].astype(np.int64)
+    sets = list(sets)
     lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    flat = np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
-    starts = np.zeros(len(sets), dtype=np.int64)
+    return lengths, np.fromiter(chain.from_iterable(sets), dtype=np.int64, count=int(lengths.sum()))
+
+
+def set_hashes(sets, salt: int) -> np.ndarray:
+    """One 64-bit hash per non-empty set of int items, independent of item order."""
+    lengths, flat = flat_items(sets)
+    if not len(lengths):
+        return np.empty(0, dtype=np.uint64)
+    starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     return np.add.reduceat(mix(flat.astype(np.uint64) ^ np.uint64(salt)), starts)
 
@@ -241,16 +265,14 @@ def load_check(payload: dict, tool: str) -> dict | None:
 
 
 def save_rules(payload, tool, antecedents, consequents, confidence, lift) -> None:
-    ants, cons = list(antecedents), list(consequents)
-    save_check(payload, tool, ka=set_hashes(ants, SALTS[0]), kc=set_hashes(cons, SALTS[1]),
-               clen=np.fromiter(map(len, cons), dtype=np.int32, count=len(cons)),
+    save_check(payload, tool, ka=set_hashes(antecedents, SALTS[0]), kc=set_hashes(consequents, SALTS[1]),
+               clen=flat_items(consequents)[0].astype(np.int32),
                conf=np.asarray(confidence, dtype=float), lift=np.asarray(lift, dtype=float))
 
 
 def save_sets(payload, tool, sets, counts) -> None:
-    sets = list(sets)
     save_check(payload, tool, digest=np.array(collection_digest(sets, counts), dtype=np.uint64),
-               count=np.array(len(sets)))
+               count=np.array(len(counts)))
 
 
 # --------------------------------------------------------------------------
@@ -456,7 +478,7 @@ class CaseResult:
     n_itemsets: int | None = None          # rules: the frequent itemsets the rules come from
     runs: dict = field(default_factory=dict)
     checks: dict = field(default_factory=dict)
-    error: str = ""                         # why the case could not be run
+    problem: str = ""                       # why the case could not be run
 
 
 def compare_rules(a: dict, b: dict, threshold: float) -> dict:
@@ -566,8 +588,8 @@ def run_dataset(name: str, path: Path, cases: list[Case], options, conn) -> None
                     payload["itemsets"] = bm.frequent_itemsets(tm, count,
                                                                max_itemsets=harness.BM_MAX_ITEMSETS)
                 except Exception as exc:  # reported in the notes; the other cases go on
-                    result.error = f"mining the itemsets failed: {type(exc).__name__}: {exc}"
-                    harness.log(f"  {case.label}: {result.error}")
+                    result.problem = f"mining the itemsets failed: {type(exc).__name__}: {exc}"
+                    harness.log(f"  {case.label}: {result.problem}")
                     conn.send(asdict(result))
                     continue
                 result.n_itemsets = len(payload["itemsets"])
@@ -616,7 +638,7 @@ def dataset_worker(conn, name, path, cases, options):
     try:
         run_dataset(name, path, cases, options, conn)
     except Exception as exc:
-        conn.send({"error": f"{type(exc).__name__}: {exc} ({harness.raised_at(exc)})"})
+        conn.send({"failed": f"{type(exc).__name__}: {exc} ({harness.raised_at(exc)})"})
         conn.close()
 
 
@@ -638,8 +660,8 @@ def run_datasets(plan: dict[str, list[Case]], options, results: list[dict]) -> N
                     break
                 if message is None:
                     break
-                if "error" in message:
-                    harness.log(f"{name}: {message['error']}")
+                if "failed" in message:
+                    harness.log(f"{name}: {message['failed']}")
                     break
                 results.append(message)
         finally:
@@ -661,7 +683,8 @@ def import_seconds(code: str, runs: int) -> float:
 
 
 def import_breakdown(module: str, top: int = 6) -> list[tuple[str, float]]:
-    """The top-level packages that ``import module`` spends most time in (-X importtime), ms."""
+    """The packages ``module`` imports itself that take the most time (-X importtime,
+    cumulative ms; what they import in turn is counted with them)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
                           check=True, capture_output=True, text=True)
     totals: Counter = Counter()
@@ -676,10 +699,10 @@ def import_breakdown(module: str, top: int = 6) -> list[tuple[str, float]]:
         while stack and stack[-1][0] >= depth:
             stack.pop()
         parent = stack[-1][1] if stack else None
-        if root != parent and root != module:
+        if parent == module and root != module:
             totals[root] += cumulative / 1000
         stack.append((depth, root))
-    return totals.most_common(top)
+    return [(name, ms) for name, ms in totals.most_common(top) if ms >= 1]
 
 
 def run_import(runs: int) -> dict:
@@ -783,7 +806,7 @@ def rules_table(results: list[dict], options) -> tuple[str, list[str]]:
             seconds(total_run, options), ratio(total_run, pyfim, options)[0],
         ])
         label = f"rules {case['dataset']} {case['percent']:g}%"
-        notes += [f"{label}: {case['error']}"] if case["error"] else []
+        notes += [f"{label}: {case['problem']}"] if case["problem"] else []
         notes += [f"{label}: {tool}: {run['status']}: {run.get('note', '')}"
                   for tool, run in runs.items() if run["status"] not in ("ok", "skipped")]
     header = ["dataset", "supp%", "conf", "itemsets", "rules", "bm s", "mlxtend s", "mlx/bm",
@@ -819,7 +842,7 @@ def sets_table(results: list[dict], options) -> tuple[str, list[str], list[dict]
             harness.fmt_mb(bm), harness.fmt_mb(best),
         ])
         label = f"{case['kind']} {case['dataset']} {case['percent']:g}%"
-        notes += [f"{label}: {case['error']}"] if case["error"] else []
+        notes += [f"{label}: {case['problem']}"] if case["problem"] else []
         for tool, check in checks.items():
             if check.get("verdict") == "NO":
                 notes.append(f"{label}: {tool} found {check['count']:,} sets, basketmine "
@@ -829,7 +852,7 @@ def sets_table(results: list[dict], options) -> tuple[str, list[str], list[dict]
     header = ["target", "dataset", "supp%", "min count", "sets", "=pyfim", "=mlxtend", "bm s",
               "fpgrowth s", "eclat s", "bm/pyfim", "mlxtend s", "mlx/bm", "bm MB", "pyfim MB"]
     table = markdown(header, rows, right={2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14})
-    summary = f"Summary: basketmine time <= {MINING_TARGET:g}x pyfim best in {hits} of {total} cases."
+    summary = f"Summary: basketmine time <= {MINING_TARGET:.1f}x pyfim best in {hits} of {total} cases."
     return table + "\n\n" + summary, notes, daggers
 
 
@@ -843,7 +866,7 @@ def import_section(imp: dict, runs: int) -> str:
         markdown(["command (fresh process)", "s", "/ pandas"], rows, right={1, 2}), "",
         f"Target (<= {IMPORT_TARGET:g}x pandas, none of {', '.join(HEAVY_MODULES)} loaded): {verdict}. "
         f"Loaded after `import basketmine`: {loaded}. Minimum over {runs} processes each.",
-        "Largest imports under basketmine (-X importtime, cumulative ms, one run): "
+        "Packages basketmine imports that take longest (-X importtime, cumulative ms, one run): "
         + (", ".join(f"{name} {ms:.0f}" for name, ms in imp["breakdown_ms"]) or "-") + ".",
     ])
 
