@@ -429,9 +429,8 @@ class RuleJob:
             raise InvalidParameterError(
                 f"The 'itemsets' parameter of {owner} holds an itemset of {index.longest} items; rules "
                 f"are generated from itemsets of at most {_rules.MAX_ITEMSET_LEN}. Mine with max_len.")
-        code_of = {lab: i for i, lab in enumerate(labels.tolist())}
-        seen = np.zeros(len(labels), dtype=bool)
-        seen[items] = True
+        code_of = {lab: i for i, lab in enumerate(labels.tolist())} \
+            if antecedents is not None or consequents is not None or ancestors else None
         self.sides, self.unmatched = {}, []
         for name, value in (("antecedents", antecedents), ("consequents", consequents)):
             allowed = _label_set(value, owner, name)
@@ -440,7 +439,7 @@ class RuleJob:
                 ok[:] = 0
                 codes = [code_of[x] for x in allowed if x in code_of]
                 ok[codes] = 1
-                if not seen[codes].any():
+                if not np.isin(items, codes).any():
                     self.unmatched.append((name, allowed))
             self.sides[name] = ok
         self.anc_ptr, self.anc_idx = _ancestor_codes(ancestors or {}, code_of, len(labels))
