@@ -1336,6 +1336,27 @@ def tuples(const int32_t[::1] items, const uint8_t[::1] starts,
 
 # ------------------------------------------------------------------ encoding
 
+def flatten(list sequences):
+    """Customers' sequences as one list of baskets: (baskets, lengths, bad),
+    ``lengths`` the baskets of each sequence and ``bad`` the index of the
+    first entry that is not a sequence of baskets (a str, bytes, set, dict or
+    anything not iterable; the rest is then left out), else -1."""
+    cdef Py_ssize_t n = len(sequences), k
+    cdef list flat = []
+    cdef object seq
+    lengths_arr = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] lengths = lengths_arr
+    for k in range(n):
+        seq = sequences[k]
+        if type(seq) is not list and type(seq) is not tuple:
+            if isinstance(seq, (str, bytes, set, frozenset, dict)) or not hasattr(seq, "__iter__"):
+                return flat, lengths_arr, k
+            seq = list(seq)
+        flat.extend(seq)
+        lengths[k] = len(seq)
+    return flat, lengths_arr, -1
+
+
 def item_sequence_counts(const int64_t[::1] indptr, const int32_t[::1] indices,
                          const int64_t[::1] order, const int64_t[::1] seq_ptr, int64_t n_items):
     """How many sequences hold each item code.  ``order`` lists the rows
