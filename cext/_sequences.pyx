@@ -264,12 +264,53 @@ cdef int64_t _valid_after(Ctx* c, const int32_t* P, int64_t k, int64_t g) noexce
     return nout
 
 
-cdef int _cmp_child(const void* a, const void* b) noexcept nogil:
-    cdef const Child* x = <const Child*>a
-    cdef const Child* y = <const Child*>b
-    if x.is_s != y.is_s:
-        return x.is_s - y.is_s
-    return (x.x > y.x) - (x.x < y.x)
+cdef inline bint _kid_less(const Child* a, const Child* b) noexcept nogil:
+    return a.is_s < b.is_s or (a.is_s == b.is_s and a.x < b.x)
+
+
+cdef void _sort_kids(Child* k, int64_t n) noexcept nogil:
+    """Children in emission order (I-steps first, then S-steps, items
+    ascending; keys are distinct): quicksort, median of three, insertion
+    sort for short runs.  A node sorts its children once, so this runs as
+    often as nodes do; no comparison through a function pointer."""
+    cdef int64_t i, j, lo, hi, mid
+    cdef Child t, pivot
+    while n > 16:
+        mid = n // 2
+        if _kid_less(&k[mid], &k[0]):
+            t = k[mid]; k[mid] = k[0]; k[0] = t
+        if _kid_less(&k[n - 1], &k[mid]):
+            t = k[n - 1]; k[n - 1] = k[mid]; k[mid] = t
+            if _kid_less(&k[mid], &k[0]):
+                t = k[mid]; k[mid] = k[0]; k[0] = t
+        pivot = k[mid]
+        lo = 0
+        hi = n - 1
+        while True:
+            while _kid_less(&k[lo], &pivot):
+                lo += 1
+            while _kid_less(&pivot, &k[hi]):
+                hi -= 1
+            if lo >= hi:
+                break
+            t = k[lo]; k[lo] = k[hi]; k[hi] = t
+            lo += 1
+            hi -= 1
+        # k[:hi + 1] <= pivot <= k[hi + 1:]; recurse into the smaller side
+        if hi + 1 < n - hi - 1:
+            _sort_kids(k, hi + 1)
+            k += hi + 1
+            n -= hi + 1
+        else:
+            _sort_kids(k + hi + 1, n - hi - 1)
+            n = hi + 1
+    for i in range(1, n):
+        t = k[i]
+        j = i
+        while j > 0 and _kid_less(&t, &k[j - 1]):
+            k[j] = k[j - 1]
+            j -= 1
+        k[j] = t
 
 
 cdef int _cmp_double(const void* a, const void* b) noexcept nogil:
@@ -441,7 +482,7 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
         free(kids)
         c.arena_len = save
         return
-    qsort(kids, nchild, sizeof(Child), _cmp_child)
+    _sort_kids(kids, nchild)
     # children's projections are needed unless every child is a leaf that
     # needs nothing more (follow-up consequents need theirs for the lags)
     deliver = child_len < c.max_len or c.follow
@@ -537,7 +578,7 @@ cdef void _flat_node(Ctx* c, int64_t db_off, int64_t db_len, int L) noexcept nog
         free(kids)
         c.arena_len = save
         return
-    qsort(kids, n_f, sizeof(Child), _cmp_child)
+    _sort_kids(kids, n_f)
     # ---- deliver: where each frequent item first occurs in each suffix,
     # as (position after it, end of its suffix) pairs
     if L + 1 < c.max_len:
@@ -799,7 +840,7 @@ cdef void _mflat_node(Ctx* c, int64_t db_off, int64_t db_len, int L, int32_t las
         free(kids)
         c.arena_len = save
         return
-    qsort(kids, nk, sizeof(Child), _cmp_child)
+    _sort_kids(kids, nk)
     # ---- deliver each child's anchors
     if L + 1 < c.max_len:
         pos = 0
