@@ -23,6 +23,14 @@
 # baskets) or its timestamp in ns (durations).  The wrapper picks an axis for
 # each constraint (basketmine/sequences.py).
 #
+# When the only constraint is "a later basket", the search runs instead on
+# physical copies of the suffixes reduced level by level (_flat_node for one
+# item per basket, _mflat_node for several).
+#
+# Entry points: mine (patterns) and follow_ups (an antecedent itemset, then
+# one consequent within a window, with lag quartiles); both share the search
+# above through one context (Ctx).
+#
 # Items are frequent-item ranks (ascending inside each basket); the output
 # maps them back to item codes.
 
