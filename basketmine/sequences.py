@@ -300,7 +300,7 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
         "count": counts,
         "sequence": SequenceArray(items, starts, offsets, tm.labels),
         "length": np.diff(offsets),
-    })
+    }, copy=False)  # fresh arrays: no copy (a SequenceArray copy costs a gather per line)
     df.attrs.update(n_sequences=n, min_count=min_count, target=target, truncated=reason is not None,
                     stop_reason=reason, baskets_without_customer=n_guest,
                     constraints={"min_gap": min_gap, "max_gap": max_gap, "max_span": max_span})
