@@ -1,8 +1,9 @@
 """Sequential patterns and follow-up rules ("A, then B within 90 days").
 
 A customer's baskets in time order form a sequence; each basket is one
-element.  Both functions here run one Cython kernel (``_sequences.mine``)
-that enforces the gap and span constraints inside the search.
+element.  The functions here run Cython kernels (``_sequences.mine`` for
+patterns, ``_sequences.follow_ups`` for follow-up rules) that enforce the gap
+and span constraints inside the search.
 """
 from __future__ import annotations
 
@@ -142,33 +143,42 @@ def _encode(owner: str, tm: TransactionMatrix, min_count_fn, keep_item=None,
     return enc, min_count, n_guest
 
 
-def _axis(enc: _Encoded, gap: _Gap | None) -> np.ndarray:
-    if gap is not None and gap.axis == "time":
-        return enc.times
-    return np.arange(len(enc.el_ptr) - 1, dtype=np.int64)
+def _axis(enc: _Encoded, gap: _Gap | None):
+    """The coordinates a gap is measured on: basket timestamps for a
+    duration, None (the basket index) for a number of baskets."""
+    return enc.times if gap is not None and gap.axis == "time" else None
 
 
-def _mine(enc, min_count, max_len, min_gap, max_gap, max_span, cap, time_limit, progress, owner,
-          anchor_ok=None, **follow):
-    simple = max_gap is None and max_span is None and (min_gap is None or min_gap.axis == "baskets")
-    n_el = len(enc.el_ptr) - 1
-    first_only = bool(n_el == 0 or np.diff(enc.el_ptr).max() <= 1)
-    if anchor_ok is None:
-        anchor_ok = np.ones(n_el, dtype=np.uint8)
-    kernel_len = int(min(max_len, enc.longest, _INT32_MAX - 1))
-    args = (enc.seq_ptr, enc.el_ptr, enc.items, enc.rank_to_code,
-            _axis(enc, min_gap), _axis(enc, max_gap), _axis(enc, max_span), anchor_ok,
-            1 if min_gap is None else min_gap.amount,
-            -1 if max_gap is None else max_gap.amount,
-            -1 if max_span is None else max_span.amount,
-            simple, first_only, min_count, kernel_len, cap, float(time_limit or 0.0))
-    out = run_kernel(_sequences.mine, args, progress, owner, "patterns", **follow)
+def _finish(out, owner: str):
+    """The kernel's arrays and the stop reason; running out of memory raises."""
     reason = _sequences.STOP_REASONS[out[-1]]
     if reason == "out_of_memory":
         raise MemoryError(
             f"{owner} ran out of memory after {len(out[3]):,} patterns; raise min_support or set "
             f"max_len / max_patterns.")
     return out[:-1], reason
+
+
+def _mine(enc, min_count, max_len, min_gap, max_gap, max_span, cap, time_limit, progress, owner):
+    args = (enc.seq_ptr, enc.el_ptr, enc.items, enc.rank_to_code, min_count,
+            int(min(max_len, _INT32_MAX - 1)), cap, float(time_limit or 0.0))
+    out = run_kernel(_sequences.mine, args, progress, owner, "patterns",
+                     min_gap=1 if min_gap is None else min_gap.amount,
+                     max_gap=-1 if max_gap is None else max_gap.amount,
+                     max_span=-1 if max_span is None else max_span.amount,
+                     min_gap_axis=_axis(enc, min_gap), max_gap_axis=_axis(enc, max_gap),
+                     span_axis=_axis(enc, max_span))
+    return _finish(out, owner)
+
+
+def _follow(enc, min_count, max_antecedent_len, min_gap, win, anchor_ok, roles, cap, time_limit,
+            progress, owner):
+    args = (enc.seq_ptr, enc.el_ptr, enc.items, enc.rank_to_code, enc.times, anchor_ok, roles,
+            win.amount, min_count, int(max_antecedent_len), cap, float(time_limit or 0.0))
+    out = run_kernel(_sequences.follow_ups, args, progress, owner, "patterns",
+                     min_gap=1 if min_gap is None else min_gap.amount,
+                     min_gap_in_time=min_gap is not None and min_gap.axis == "time")
+    return _finish(out, owner)
 
 
 _SPEC = {
@@ -270,7 +280,7 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
     cap = DEFAULT_MAX_PATTERNS if max_patterns is None else int(max_patterns)
     want = _INT32_MAX if max_len is None else int(max_len)
     kernel_len = want if target == "all" else min(want + 1, _INT32_MAX)
-    (items, starts, offsets, counts, _), reason = _mine(
+    (items, starts, offsets, counts), reason = _mine(
         enc, min_count, kernel_len, mn, mx, sp, cap, time_limit, progress, owner)
     if reason is not None and target != "all":
         raise MiningLimitError(
@@ -290,7 +300,7 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
         "count": counts,
         "sequence": SequenceArray(items, starts, offsets, tm.labels),
         "length": np.diff(offsets),
-    })
+    }, copy=False)  # fresh arrays: no copy (a SequenceArray copy costs a gather per line)
     df.attrs.update(n_sequences=n, min_count=min_count, target=target, truncated=reason is not None,
                     stop_reason=reason, baskets_without_customer=n_guest,
                     constraints={"min_gap": min_gap, "max_gap": max_gap, "max_span": max_span})
@@ -464,16 +474,16 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
             f"The 'within' parameter of {owner} ({within!r}) is longer than the log allows: no "
             f"basket was bought that long before its end ({pd.Timestamp(end)}).")
     cap = DEFAULT_MAX_PATTERNS if max_rules is None else int(max_rules)
-    follow = dict(times=enc.times,
-                  ante_ok=ante_mask[enc.rank_to_code].astype(np.uint8),
-                  cons_ok=cons_mask[enc.rank_to_code].astype(np.uint8))
-    (items, starts, offsets, counts, lags), reason = _mine(
-        enc, min_count, max_antecedent_len + 1, mn, win, None, cap, time_limit, progress, owner,
-        anchor_ok=anchor_ok, **follow)
+    roles = (ante_mask[enc.rank_to_code] * _sequences.ROLE_ANTECEDENT
+             + cons_mask[enc.rank_to_code] * _sequences.ROLE_CONSEQUENT).astype(np.uint8)
+    (items, starts, offsets, counts, lags), reason = _follow(
+        enc, min_count, max_antecedent_len, mn, win, anchor_ok, roles, cap, time_limit, progress,
+        owner)
     if reason is not None:
         warnings.warn(f"{owner} stopped at {reason} after {len(counts):,} patterns; the result is "
                       f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
-    base, n_eligible = _base_rates(enc, min_count, mn, win, anchor_ok, follow["cons_ok"], tm.n_items)
+    base, n_eligible = _base_rates(enc, min_count, mn, win, anchor_ok, cons_mask[enc.rank_to_code],
+                                   tm.n_items)
 
     n_elem = np.add.reduceat(starts, offsets[:-1]) if len(counts) else np.zeros(0, np.int64)
     is_rule = n_elem == 2
@@ -528,12 +538,11 @@ def _base_rates(enc: _Encoded, min_count, mn, win, anchor_ok, cons_ok, n_codes):
     any_enc = _Encoded(enc.n_sequences, enc.seq_ptr, el_ptr, items,
                        np.append(enc.rank_to_code, n_codes).astype(np.int32), enc.times,
                        enc.customers, enc.longest + 1, enc.labels)
-    ante_ok = np.zeros(m + 1, dtype=np.uint8)
-    ante_ok[m] = 1
-    (it, st, off, counts, _), reason = _mine(
-        any_enc, min_count, 2, mn, win, None, DEFAULT_MAX_PATTERNS, 0.0, False, "follow_ups",
-        anchor_ok=anchor_ok, times=enc.times, ante_ok=ante_ok,
-        cons_ok=np.append(cons_ok, 0).astype(np.uint8))
+    roles = np.append(np.where(cons_ok, _sequences.ROLE_CONSEQUENT, 0),
+                      _sequences.ROLE_ANTECEDENT).astype(np.uint8)
+    (it, st, off, counts, _), reason = _follow(
+        any_enc, min_count, 1, mn, win, anchor_ok, roles, DEFAULT_MAX_PATTERNS, 0.0, False,
+        "follow_ups")
     seq_of = np.repeat(np.arange(enc.n_sequences), np.diff(enc.seq_ptr))
     n_eligible = len(np.unique(seq_of[anchor_ok.astype(bool)]))
     base = np.full(n_codes + 1, np.nan)

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import _encode
+from . import _encode, _sequences
 from ._validation import InvalidParameterError, Options, check, column_error
 
 __all__ = ["CleaningReport", "CustomerSequences", "TransactionMatrix"]
@@ -536,14 +536,13 @@ class TransactionMatrix:
                 f"The 'sequences' parameter of {owner} must be a list of sequences (lists of "
                 f"baskets). Got {type(sequences).__name__} instead.")
         sequences = list(sequences)
-        for k, seq in enumerate(sequences):
-            if isinstance(seq, (str, bytes, set, frozenset, dict)) or not hasattr(seq, "__iter__"):
-                raise InvalidParameterError(
-                    f"The 'sequences' parameter of {owner} must hold one list of baskets per "
-                    f"customer; sequence {k} is {type(seq).__name__}: {seq!r:.60}.")
-        seqs = [list(s) for s in sequences]
-        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-        n = len(seqs)
+        flat, lengths, bad = _sequences.flatten(sequences)
+        if bad >= 0:
+            seq = sequences[bad]
+            raise InvalidParameterError(
+                f"The 'sequences' parameter of {owner} must hold one list of baskets per "
+                f"customer; sequence {bad} is {type(seq).__name__}: {seq!r:.60}.")
+        n = len(sequences)
         if customers is None:
             cust_labels = np.arange(n)
         else:
@@ -556,7 +555,6 @@ class TransactionMatrix:
                 raise InvalidParameterError(
                     f"The 'customers' parameter of {owner} must hold distinct labels; "
                     f"some repeat, e.g. {pd.Series(cust_labels)[pd.Series(cust_labels).duplicated()].iloc[0]!r}.")
-        flat = [b for s in seqs for b in s]
         tm = cls.from_baskets(flat)
         ts = None
         if times is not None:

@@ -23,6 +23,14 @@
 # baskets) or its timestamp in ns (durations).  The wrapper picks an axis for
 # each constraint (basketmine/sequences.py).
 #
+# When the only constraint is "a later basket", the search runs instead on
+# physical copies of the suffixes reduced level by level (_flat_node for one
+# item per basket, _mflat_node for several).
+#
+# Entry points: mine (patterns) and follow_ups (an antecedent itemset, then
+# one consequent within a window, with lag quartiles); both share the search
+# above through one context (Ctx).
+#
 # Items are frequent-item ranks (ascending inside each basket); the output
 # maps them back to item codes.
 
@@ -59,6 +67,14 @@ cdef enum:
     STOP_NOMEM = 4
 
 cdef int64_t NO_LIMIT = -1
+cdef int64_t INT32_LIMIT = 2147483647
+
+# follow_ups: what an item may be in a rule (bits of ``roles``)
+ROLE_ANTECEDENT = 1
+ROLE_CONSEQUENT = 2
+cdef enum:
+    ROLE_ANTE = 1
+    ROLE_CONS = 2
 
 
 cdef struct Child:
@@ -90,8 +106,7 @@ cdef struct Ctx:
     int m
     # follow-up mode: antecedent itemset then exactly one consequent item
     bint follow
-    const uint8_t* ante_ok
-    const uint8_t* cons_ok
+    const uint8_t* roles         # per rank: ROLE_ANTE | ROLE_CONS
     # output
     int32_t* out_items
     uint8_t* out_start
@@ -257,12 +272,53 @@ cdef int64_t _valid_after(Ctx* c, const int32_t* P, int64_t k, int64_t g) noexce
     return nout
 
 
-cdef int _cmp_child(const void* a, const void* b) noexcept nogil:
-    cdef const Child* x = <const Child*>a
-    cdef const Child* y = <const Child*>b
-    if x.is_s != y.is_s:
-        return x.is_s - y.is_s
-    return (x.x > y.x) - (x.x < y.x)
+cdef inline bint _kid_less(const Child* a, const Child* b) noexcept nogil:
+    return a.is_s < b.is_s or (a.is_s == b.is_s and a.x < b.x)
+
+
+cdef void _sort_kids(Child* k, int64_t n) noexcept nogil:
+    """Children in emission order (I-steps first, then S-steps, items
+    ascending; keys are distinct): quicksort, median of three, insertion
+    sort for short runs.  A node sorts its children once, so this runs as
+    often as nodes do; no comparison through a function pointer."""
+    cdef int64_t i, j, lo, hi, mid
+    cdef Child t, pivot
+    while n > 16:
+        mid = n // 2
+        if _kid_less(&k[mid], &k[0]):
+            t = k[mid]; k[mid] = k[0]; k[0] = t
+        if _kid_less(&k[n - 1], &k[mid]):
+            t = k[n - 1]; k[n - 1] = k[mid]; k[mid] = t
+            if _kid_less(&k[mid], &k[0]):
+                t = k[mid]; k[mid] = k[0]; k[0] = t
+        pivot = k[mid]
+        lo = 0
+        hi = n - 1
+        while True:
+            while _kid_less(&k[lo], &pivot):
+                lo += 1
+            while _kid_less(&pivot, &k[hi]):
+                hi -= 1
+            if lo >= hi:
+                break
+            t = k[lo]; k[lo] = k[hi]; k[hi] = t
+            lo += 1
+            hi -= 1
+        # k[:hi + 1] <= pivot <= k[hi + 1:]; recurse into the smaller side
+        if hi + 1 < n - hi - 1:
+            _sort_kids(k, hi + 1)
+            k += hi + 1
+            n -= hi + 1
+        else:
+            _sort_kids(k + hi + 1, n - hi - 1)
+            n = hi + 1
+    for i in range(1, n):
+        t = k[i]
+        j = i
+        while j > 0 and _kid_less(&t, &k[j - 1]):
+            k[j] = k[j - 1]
+            j -= 1
+        k[j] = t
 
 
 cdef int _cmp_double(const void* a, const void* b) noexcept nogil:
@@ -329,7 +385,7 @@ cdef void _scan(Ctx* c, int64_t off, int64_t n, int32_t last, bint allow_i, bint
                             c.arena[pos + 1] = P[2 * j + 1]
                             c.icur[x] = pos + 2
                         continue
-                    if c.follow and not c.ante_ok[x]:
+                    if c.follow and not (c.roles[x] & ROLE_ANTE):
                         continue
                     if c.iseen[x] != c.stamp:
                         c.iseen[x] = c.stamp
@@ -356,7 +412,7 @@ cdef void _scan(Ctx* c, int64_t off, int64_t n, int32_t last, bint allow_i, bint
                             c.arena[pos + 1] = s
                             c.scur[x] = pos + 2
                         continue
-                    if c.follow and not c.cons_ok[x]:
+                    if c.follow and not (c.roles[x] & ROLE_CONS):
                         continue
                     if c.sseen[x] != c.stamp:
                         c.sseen[x] = c.stamp
@@ -434,7 +490,7 @@ cdef void _node(Ctx* c, int64_t off, int64_t n, int L, int32_t last, int n_elem)
         free(kids)
         c.arena_len = save
         return
-    qsort(kids, nchild, sizeof(Child), _cmp_child)
+    _sort_kids(kids, nchild)
     # children's projections are needed unless every child is a leaf that
     # needs nothing more (follow-up consequents need theirs for the lags)
     deliver = child_len < c.max_len or c.follow
@@ -530,7 +586,7 @@ cdef void _flat_node(Ctx* c, int64_t db_off, int64_t db_len, int L) noexcept nog
         free(kids)
         c.arena_len = save
         return
-    qsort(kids, n_f, sizeof(Child), _cmp_child)
+    _sort_kids(kids, n_f)
     # ---- deliver: where each frequent item first occurs in each suffix,
     # as (position after it, end of its suffix) pairs
     if L + 1 < c.max_len:
@@ -608,83 +664,412 @@ cdef void _flat_node(Ctx* c, int64_t db_off, int64_t db_len, int L) noexcept nog
     c.arena_len = save
 
 
-def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global basket index)
-         const int64_t[::1] el_ptr,      # IN  items of each basket
-         const int32_t[::1] items,       # IN  frequent-item ranks, ascending per basket
-         const int32_t[::1] rank_to_code,
-         const int64_t[::1] ax_min,      # IN  axis of min_gap, per basket
-         const int64_t[::1] ax_max,      # IN  axis of max_gap
-         const int64_t[::1] ax_span,     # IN  axis of max_span
-         const uint8_t[::1] anchor_ok,   # IN  baskets where a pattern may start
-         int64_t min_gap, int64_t max_gap, int64_t max_span, bint simple, bint first_only,
-         int64_t min_count, int max_len, int64_t max_patterns, double time_limit,
-         int64_t[::1] status,            # IN/OUT shared progress block
-         object times=None,              # follow mode: int64 ns per basket
-         object ante_ok=None,            # follow mode: uint8 per rank
-         object cons_ok=None):
-    """Mine the patterns held by >= min_count sequences, up to max_len items.
+# ------------------------------------------------------ several items per basket
+#
+# The same reduction when baskets hold several items (the only constraint
+# still "a later basket").  A node's database keeps, for each sequence that
+# holds its pattern, the baskets from the anchor on -- the anchor is the first
+# basket where the pattern's last element can end -- reduced to the items
+# that can still extend a child:
+#
+#   record:  [size, basket, basket, ...]     size: words after this one
+#   basket:  [2 * n_items + is_end, items...]
+#
+# The anchor (a record's first basket, is_end 1) keeps only the items that may
+# join the last element (I-steps).  Every later basket serves S-steps with all
+# its items, and the ones flagged is_end -- where the last element can end too
+# -- serve I-steps with their items above the last one.  A child's
+# extensions are among its parent's frequent ones (an S-child's: the parent's
+# frequent S-items; an I-child's: those, and for I-steps the parent's frequent
+# I-items), so each level keeps less; empty baskets and records are dropped.
 
-    ``max_gap`` / ``max_span`` < 0 mean no limit.  With ``simple`` only
-    ``p >= e + min_gap`` (basket counts) is checked.  In follow mode (times
-    given) patterns are an antecedent itemset then one consequent item, and
-    each two-element pattern carries lag quartiles.
+cdef void _mflat_count(Ctx* c, const int32_t* D, int64_t db_len, int32_t last, int32_t* touch,
+                       int64_t* n_i, int64_t* n_s) noexcept nogil:
+    """Customers (records) holding each I- and S-extension of the node."""
+    cdef int64_t i = 0, j, b, bend, rend, x
+    cdef int32_t hdr
+    cdef bint first
+    while i < db_len:
+        rend = i + 1 + D[i]
+        c.stamp += 1
+        b = i + 1
+        first = True
+        while b < rend:
+            hdr = D[b]
+            bend = b + 1 + (hdr >> 1)
+            for j in range(b + 1, bend):
+                x = D[j]
+                if (hdr & 1) and x > last and c.iseen[x] != c.stamp:
+                    c.iseen[x] = c.stamp
+                    if c.icnt[x] == 0:
+                        touch[n_i[0]] = <int32_t>x
+                        n_i[0] += 1
+                    c.icnt[x] += 1
+                if not first and c.sseen[x] != c.stamp:
+                    c.sseen[x] = c.stamp
+                    if c.scnt[x] == 0:
+                        touch[c.m + n_s[0]] = <int32_t>x
+                        n_s[0] += 1
+                    c.scnt[x] += 1
+            first = False
+            b = bend
+        i = rend
 
-    Returns (items, starts, offsets, counts, lags or None, stop_code): item
-    codes, 1 where an item opens a new element, per-pattern offsets, counts.
-    """
-    cdef Py_ssize_t n_seq = seq_ptr.shape[0] - 1
-    cdef int64_t n_el = el_ptr.shape[0] - 1
+
+cdef void _mflat_anchors(Ctx* c, const int32_t* D, int64_t db_len, int32_t last) noexcept nogil:
+    """For every child (icnt / scnt > 0), the (anchor basket, record end)
+    pair of each record holding it, written at icur / scur."""
+    cdef int64_t i = 0, j, b, bend, rend, x, w
+    cdef int32_t hdr
+    cdef bint first
+    while i < db_len:
+        rend = i + 1 + D[i]
+        c.stamp += 1
+        b = i + 1
+        first = True
+        while b < rend:
+            hdr = D[b]
+            bend = b + 1 + (hdr >> 1)
+            for j in range(b + 1, bend):
+                x = D[j]
+                if (hdr & 1) and x > last and c.icnt[x] and c.iseen[x] != c.stamp:
+                    c.iseen[x] = c.stamp
+                    w = c.icur[x]
+                    c.arena[w] = <int32_t>b
+                    c.arena[w + 1] = <int32_t>rend
+                    c.icur[x] = w + 2
+                if not first and c.scnt[x] and c.sseen[x] != c.stamp:
+                    c.sseen[x] = c.stamp
+                    w = c.scur[x]
+                    c.arena[w] = <int32_t>b
+                    c.arena[w + 1] = <int32_t>rend
+                    c.scur[x] = w + 2
+            first = False
+            b = bend
+        i = rend
+
+
+cdef int64_t _mflat_child(Ctx* c, const int32_t* D, const int32_t* A, int64_t n_rec, int32_t x,
+                          bint is_s, int64_t w) noexcept nogil:
+    """Write the database of child x (I- or S-step) at arena[w:] from its
+    anchors A (pairs) in the parent's database D; the parent's frequent
+    S-items are marked in scnt, its frequent I-items in icnt.  Returns the
+    end of what was written."""
+    cdef int64_t k, j, b, bend, rend, rec, bh, n, total, y
+    cdef int32_t hdr
+    cdef bint can_end, has_x
+    cdef const int64_t* icand = c.scnt if is_s else c.icnt
+    for k in range(n_rec):
+        b = A[2 * k]
+        rend = A[2 * k + 1]
+        rec = w
+        w += 1
+        # the anchor: items that may join x's element
+        hdr = D[b]
+        bend = b + 1 + (hdr >> 1)
+        bh = w
+        w += 1
+        n = 0
+        for j in range(b + 1, bend):
+            y = D[j]
+            if y > x and icand[y]:
+                c.arena[w] = <int32_t>y
+                w += 1
+                n += 1
+        c.arena[bh] = <int32_t>(2 * n + 1)
+        total = n
+        b = bend
+        while b < rend:
+            hdr = D[b]
+            bend = b + 1 + (hdr >> 1)
+            can_end = is_s or (hdr & 1)
+            has_x = False
+            bh = w
+            w += 1
+            n = 0
+            for j in range(b + 1, bend):
+                y = D[j]
+                if y == x:
+                    has_x = can_end
+                if c.scnt[y] or (has_x and y > x and icand[y]):
+                    c.arena[w] = <int32_t>y
+                    w += 1
+                    n += 1
+            if n:
+                c.arena[bh] = <int32_t>(2 * n + has_x)
+                total += n
+            else:
+                w = bh
+            b = bend
+        if total:
+            c.arena[rec] = <int32_t>(w - rec - 1)
+        else:
+            w = rec
+    return w
+
+
+cdef void _mflat_node(Ctx* c, int64_t db_off, int64_t db_len, int L, int32_t last) noexcept nogil:
+    cdef int64_t save = c.arena_len
+    cdef int64_t j, k, fi, x, t_off, b_off, pos, size, start, w
+    cdef int64_t n_i = 0, n_s = 0, nk = 0
+    cdef int32_t* touch
+    cdef const int32_t* A
+    cdef Child* kids = NULL
+    if _tick(c) or L >= c.max_len:
+        return
+    t_off = _arena_alloc(c, 2 * c.m)
+    if t_off < 0:
+        return
+    # ---- count
+    touch = c.arena + t_off
+    _mflat_count(c, c.arena + db_off, db_len, last, touch, &n_i, &n_s)
+    kids = <Child*>malloc((n_i + n_s + 1) * sizeof(Child))
+    if kids == NULL:
+        c.stop = STOP_NOMEM
+    for j in range(n_i):
+        x = touch[j]
+        if kids != NULL and c.icnt[x] >= c.min_count:
+            kids[nk].x = <int32_t>x
+            kids[nk].is_s = 0
+            kids[nk].count = c.icnt[x]
+            kids[nk].n = 0
+            nk += 1
+        c.icnt[x] = 0
+    for j in range(n_s):
+        x = touch[c.m + j]
+        if kids != NULL and c.scnt[x] >= c.min_count:
+            kids[nk].x = <int32_t>x
+            kids[nk].is_s = 1
+            kids[nk].count = c.scnt[x]
+            kids[nk].n = 0
+            nk += 1
+        c.scnt[x] = 0
+    if nk == 0 or c.stop:
+        free(kids)
+        c.arena_len = save
+        return
+    _sort_kids(kids, nk)
+    # ---- deliver each child's anchors
+    if L + 1 < c.max_len:
+        pos = 0
+        for fi in range(nk):
+            kids[fi].off = pos
+            kids[fi].n = kids[fi].count
+            pos += 2 * kids[fi].count
+        b_off = _arena_alloc(c, pos)
+        if b_off >= 0:
+            for fi in range(nk):
+                kids[fi].off += b_off
+                if kids[fi].is_s:
+                    c.scnt[kids[fi].x] = 1
+                    c.scur[kids[fi].x] = kids[fi].off
+                else:
+                    c.icnt[kids[fi].x] = 1
+                    c.icur[kids[fi].x] = kids[fi].off
+            _mflat_anchors(c, c.arena + db_off, db_len, last)
+    # (icnt / scnt now mark this node's frequent I- / S-items)
+    # ---- emit and recurse, I-steps first, then S-steps, items ascending
+    for fi in range(nk):
+        c.pre_items[L] = kids[fi].x
+        c.pre_start[L] = <uint8_t>kids[fi].is_s
+        if _emit(c, L + 1, kids[fi].count):
+            break
+        if L + 1 >= c.max_len or c.stop:
+            continue
+        for k in range(nk):
+            if kids[k].is_s:
+                c.scnt[kids[k].x] = 1
+            else:
+                c.icnt[kids[k].x] = 1
+        A = c.arena + kids[fi].off
+        size = 0
+        for k in range(kids[fi].n):
+            size += A[2 * k + 1] - A[2 * k] + 1
+        start = _arena_alloc(c, size)
+        w = start
+        if start >= 0:
+            w = _mflat_child(c, c.arena + db_off, c.arena + kids[fi].off, kids[fi].n,
+                             kids[fi].x, kids[fi].is_s, start)
+        for k in range(nk):
+            c.icnt[kids[k].x] = 0
+            c.scnt[kids[k].x] = 0
+        if start < 0:
+            break
+        c.arena_len = w
+        if w > start:
+            _mflat_node(c, start, w - start, L + 1, kids[fi].x)
+        c.arena_len = start
+        if c.stop:
+            break
+    for k in range(nk):
+        c.icnt[kids[k].x] = 0
+        c.scnt[kids[k].x] = 0
+    free(kids)
+    c.arena_len = save
+
+
+# ------------------------------------------------------------------- roots
+
+cdef void _flat_root(Ctx* c, const int64_t* seq_ptr, int64_t n_seq) noexcept nogil:
+    """One item per basket: the root database is every sequence's items."""
+    cdef int64_t i, q, total, pos = 0, need = 0
+    for i in range(n_seq):
+        total = c.el_ptr[seq_ptr[i + 1]] - c.el_ptr[seq_ptr[i]]
+        if total:
+            need += total + 1
+    if _arena_alloc(c, need) < 0:
+        return
+    for i in range(n_seq):
+        total = c.el_ptr[seq_ptr[i + 1]] - c.el_ptr[seq_ptr[i]]
+        if total:
+            c.arena[pos] = <int32_t>total
+            for q in range(c.el_ptr[seq_ptr[i]], c.el_ptr[seq_ptr[i + 1]]):
+                pos += 1
+                c.arena[pos] = c.items[q]
+            pos += 1
+    _flat_node(c, 0, pos, 0)
+
+
+cdef void _mflat_root(Ctx* c, const int64_t* seq_ptr, int64_t n_seq) noexcept nogil:
+    """Several items per basket: every sequence as a record whose anchor is
+    empty and whose baskets all serve S-steps."""
+    cdef int64_t i, e, q, n, rec, w = 0, need = 0
+    for i in range(n_seq):
+        n = c.el_ptr[seq_ptr[i + 1]] - c.el_ptr[seq_ptr[i]]
+        if n:
+            need += 2 + (seq_ptr[i + 1] - seq_ptr[i]) + n
+    if _arena_alloc(c, need) < 0:
+        return
+    for i in range(n_seq):
+        if c.el_ptr[seq_ptr[i + 1]] == c.el_ptr[seq_ptr[i]]:
+            continue
+        rec = w
+        c.arena[w + 1] = 1          # the anchor: no item, the empty pattern ends before
+        w += 2
+        for e in range(seq_ptr[i], seq_ptr[i + 1]):
+            n = c.el_ptr[e + 1] - c.el_ptr[e]
+            if n == 0:
+                continue
+            c.arena[w] = <int32_t>(2 * n)
+            w += 1
+            for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                c.arena[w] = c.items[q]
+                w += 1
+        c.arena[rec] = <int32_t>(w - rec - 1)
+    _mflat_node(c, 0, w, 0, -1)
+
+
+cdef void _general_root(Ctx* c, const int64_t* seq_ptr, int64_t n_seq,
+                        const uint8_t* anchor_ok) noexcept nogil:
+    """Projections (e, e) of every basket where each item may start a
+    pattern (every basket when anchor_ok is NULL), then the search."""
+    cdef int64_t i, e, q, x, total, pos
+    cdef int64_t* cursor = <int64_t*>malloc((c.m + 1) * sizeof(int64_t))
+    cdef int64_t* seen = <int64_t*>malloc((c.m + 1) * sizeof(int64_t))
+    cdef int64_t* root_count = <int64_t*>calloc(c.m + 1, sizeof(int64_t))
+    if cursor == NULL or seen == NULL or root_count == NULL:
+        c.stop = STOP_NOMEM
+    else:
+        for x in range(c.m):
+            seen[x] = -1
+            cursor[x] = 0
+        for i in range(n_seq):
+            for e in range(seq_ptr[i], seq_ptr[i + 1]):
+                if anchor_ok != NULL and not anchor_ok[e]:
+                    continue
+                for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                    x = c.items[q]
+                    cursor[x] += 1
+                    if seen[x] != i:
+                        seen[x] = i
+                        root_count[x] += 1
+        pos = 0
+        for x in range(c.m):
+            total = cursor[x]
+            cursor[x] = pos
+            pos += 2 * total
+        if _arena_alloc(c, pos) >= 0:
+            for i in range(n_seq):
+                for e in range(seq_ptr[i], seq_ptr[i + 1]):
+                    if anchor_ok != NULL and not anchor_ok[e]:
+                        continue
+                    for q in range(c.el_ptr[e], c.el_ptr[e + 1]):
+                        x = c.items[q]
+                        c.arena[cursor[x]] = <int32_t>e
+                        c.arena[cursor[x] + 1] = <int32_t>e
+                        cursor[x] += 2
+            pos = 0
+            for x in range(c.m):
+                total = cursor[x] - pos
+                if root_count[x] >= c.min_count and (not c.follow or (c.roles[x] & ROLE_ANTE)):
+                    c.pre_items[0] = <int32_t>x
+                    c.pre_start[0] = 1
+                    if _emit(c, 1, root_count[x]):
+                        break
+                    if c.max_len > 1:
+                        _node(c, pos, total // 2, 1, <int32_t>x, 1)
+                        if c.stop:
+                            break
+                pos = cursor[x]
+    free(cursor)
+    free(seen)
+    free(root_count)
+
+
+# ------------------------------------------------------------- entry points
+
+cdef object _open(Ctx* c, const int64_t[::1] seq_ptr, const int64_t[::1] el_ptr,
+                  const int32_t[::1] items, const int32_t[::1] rank_to_code, int64_t min_count,
+                  int max_len, int64_t max_patterns, double time_limit, int64_t[::1] status,
+                  bint follow):
+    """Check the sequence database, point c at it and allocate c's buffers
+    (c zeroed first, so _close can always run).  Returns the arrays c
+    borrows; keep them alive while mining."""
+    cdef int64_t n_seq = seq_ptr.shape[0] - 1, n_el = el_ptr.shape[0] - 1, i, q, e
+    cdef int64_t longest = 0, most_items = 0
     cdef int m = rank_to_code.shape[0]
-    cdef int64_t i, e, q, x, longest = 0, total, pos
-    cdef Ctx c
-    cdef int64_t* cursor = NULL
-    cdef int64_t* seen = NULL
-    cdef int64_t* root_count = NULL
+    cdef bint first_only = True
+    memset(c, 0, sizeof(Ctx))
+    if n_seq < 0 or n_el < 0 or seq_ptr[0] != 0 or seq_ptr[n_seq] != n_el or el_ptr[0] != 0 \
+            or el_ptr[n_el] != items.shape[0]:
+        raise ValueError("seq_ptr / el_ptr / items do not describe one sequence database: "
+                         "seq_ptr must run from 0 to len(el_ptr) - 1, el_ptr from 0 to len(items)")
+    if status.shape[0] < 4:
+        raise ValueError(f"status must hold 4 int64, got {status.shape[0]}")
+    if min_count < 1 or max_patterns < 0:
+        raise ValueError(f"min_count must be >= 1 and max_patterns >= 0, got {min_count}, {max_patterns}")
+    for i in range(n_seq):
+        if seq_ptr[i + 1] < seq_ptr[i]:
+            raise ValueError(f"seq_ptr must not decrease (at sequence {i})")
+        longest = max(longest, seq_ptr[i + 1] - seq_ptr[i])
+        most_items = max(most_items, el_ptr[seq_ptr[i + 1]] - el_ptr[seq_ptr[i]])
+    for e in range(n_el):
+        if el_ptr[e + 1] < el_ptr[e]:
+            raise ValueError(f"el_ptr must not decrease (at basket {e})")
+        if el_ptr[e + 1] - el_ptr[e] > 1:
+            first_only = False
+        for q in range(el_ptr[e], el_ptr[e + 1]):
+            if items[q] < 0 or items[q] >= m or (q > el_ptr[e] and items[q] <= items[q - 1]):
+                raise ValueError(f"items must be ranks in [0, {m}), ascending within each "
+                                 f"basket; basket {e} breaks this")
     seq_of_arr = np.repeat(np.arange(n_seq, dtype=np.int32), np.diff(np.asarray(seq_ptr)))
-    seq_end_arr = np.asarray(seq_ptr[1:], dtype=np.int64).copy()
     cdef const int32_t[::1] seq_of = seq_of_arr
-    cdef const int64_t[::1] seq_end = seq_end_arr
-    cdef const int64_t[::1] times_v
-    cdef const uint8_t[::1] ante_v
-    cdef const uint8_t[::1] cons_v
-    cdef bint follow = times is not None
-
-    memset(&c, 0, sizeof(Ctx))
     c.m = m
     if n_el > 0:
         c.el_ptr = &el_ptr[0]
         c.seq_of = &seq_of[0]
-        c.seq_end = &seq_end[0]
-        c.ax_min = &ax_min[0]
-        c.ax_max = &ax_max[0]
-        c.ax_span = &ax_span[0]
+        c.seq_end = &seq_ptr[1]
     if items.shape[0] > 0:
         c.items = &items[0]
-    c.min_gap = min_gap
-    c.max_gap = max_gap
-    c.max_span = max_span
-    c.has_max_gap = max_gap >= 0
-    c.has_span = max_span >= 0
-    c.simple = simple
-    c.first_only = simple and first_only
+    c.first_only = first_only
     c.min_count = min_count
-    c.max_len = max_len
+    # a pattern is never longer than the most items of a sequence
+    c.max_len = <int>min(max(max_len, 0), most_items)
     c.max_pat = max_patterns
     c.rank_to_code = &rank_to_code[0] if m > 0 else NULL
     c.status = &status[0]
     c.deadline = _now() + time_limit if time_limit > 0 else 0.0
     c.follow = follow
-    if follow:
-        times_v = times
-        ante_v = ante_ok
-        cons_v = cons_ok
-        if n_el > 0:
-            c.times = &times_v[0]
-        if m > 0:
-            c.ante_ok = &ante_v[0]
-            c.cons_ok = &cons_v[0]
-    for i in range(n_seq):
-        longest = max(longest, seq_ptr[i + 1] - seq_ptr[i])
     c.pat_cap = 1024
     c.out_cap = 4096
     c.out_offsets = <int64_t*>malloc((c.pat_cap + 1) * sizeof(int64_t))
@@ -692,9 +1077,8 @@ def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global 
     c.out_items = <int32_t*>malloc(c.out_cap * sizeof(int32_t))
     c.out_start = <uint8_t*>malloc(c.out_cap * sizeof(uint8_t))
     c.out_lag = <double*>malloc(3 * c.pat_cap * sizeof(double)) if follow else NULL
-    # max_len is at most the item count of the longest sequence (the wrapper's job)
-    c.pre_items = <int32_t*>malloc((max_len + 1) * sizeof(int32_t))
-    c.pre_start = <uint8_t*>malloc((max_len + 1) * sizeof(uint8_t))
+    c.pre_items = <int32_t*>malloc((c.max_len + 1) * sizeof(int32_t))
+    c.pre_start = <uint8_t*>malloc((c.max_len + 1) * sizeof(uint8_t))
     c.icnt = <int64_t*>calloc(m + 1, sizeof(int64_t))
     c.itot = <int64_t*>calloc(m + 1, sizeof(int64_t))
     c.iseen = <int64_t*>calloc(m + 1, sizeof(int64_t))
@@ -708,101 +1092,168 @@ def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global 
     c.lagbuf = <double*>malloc((n_seq + 1) * sizeof(double)) if follow else NULL
     c.arena_cap = max(2 * items.shape[0] + 2 * m, 1024)
     c.arena = <int32_t*>malloc(c.arena_cap * sizeof(int32_t))
-    cursor = <int64_t*>malloc((m + 1) * sizeof(int64_t))
-    seen = <int64_t*>malloc((m + 1) * sizeof(int64_t))
-    root_count = <int64_t*>calloc(m + 1, sizeof(int64_t))
+    if (c.out_offsets == NULL or c.out_counts == NULL or c.out_items == NULL
+            or c.out_start == NULL or c.pre_items == NULL or c.pre_start == NULL
+            or c.icnt == NULL or c.itot == NULL or c.iseen == NULL or c.scnt == NULL
+            or c.stot == NULL or c.sseen == NULL or c.icur == NULL or c.scur == NULL
+            or c.valid == NULL or c.dq == NULL or c.arena == NULL
+            or (follow and (c.out_lag == NULL or c.lagbuf == NULL))):
+        raise MemoryError("cannot allocate the sequence miner's working memory")
+    c.out_offsets[0] = 0
+    return seq_of_arr
+
+
+cdef void _close(Ctx* c) noexcept:
+    free(c.out_offsets); free(c.out_counts); free(c.out_items); free(c.out_start)
+    free(c.out_lag); free(c.pre_items); free(c.pre_start)
+    free(c.icnt); free(c.itot); free(c.iseen); free(c.scnt); free(c.stot); free(c.sseen)
+    free(c.icur); free(c.scur); free(c.valid); free(c.dq); free(c.lagbuf); free(c.arena)
+
+
+cdef tuple _results(Ctx* c):
+    """(items, starts, offsets, counts) of the patterns found, as arrays."""
+    cdef int64_t n = c.n_pat
+    if c.status != NULL:
+        c.status[0] = c.n_pat
+        c.status[2] = c.ticks
+    out_items = np.empty(c.out_len, dtype=np.int32)
+    out_start = np.empty(c.out_len, dtype=np.uint8)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    counts = np.empty(n, dtype=np.int64)
+    if c.out_len:
+        memcpy(cnp.PyArray_DATA(out_items), c.out_items, c.out_len * sizeof(int32_t))
+        memcpy(cnp.PyArray_DATA(out_start), c.out_start, c.out_len * sizeof(uint8_t))
+    memcpy(cnp.PyArray_DATA(offsets), c.out_offsets, (n + 1) * sizeof(int64_t))
+    if n:
+        memcpy(cnp.PyArray_DATA(counts), c.out_counts, n * sizeof(int64_t))
+    return out_items, out_start, offsets, counts
+
+
+cdef const int64_t* _axis(object axis, int64_t n_el, str name, list keep) except? NULL:
+    """The coordinates of a gap: ``axis`` (one int64 per basket), or the
+    basket index when None."""
+    cdef const int64_t[::1] v
+    if axis is None:
+        axis = np.arange(max(n_el, 1), dtype=np.int64)
+    v = axis
+    if v.shape[0] < n_el:
+        raise ValueError(f"{name} must hold one int64 per basket ({n_el}), got {v.shape[0]}")
+    keep.append(axis)
+    return &v[0] if v.shape[0] > 0 else NULL
+
+
+def mine(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence (global basket index)
+         const int64_t[::1] el_ptr,      # IN  items of each basket
+         const int32_t[::1] items,       # IN  frequent-item ranks, ascending per basket
+         const int32_t[::1] rank_to_code,
+         int64_t min_count, int max_len, int64_t max_patterns, double time_limit,
+         int64_t[::1] status,            # IN/OUT shared progress block
+         *, int64_t min_gap=1, int64_t max_gap=-1, int64_t max_span=-1,
+         object min_gap_axis=None, object max_gap_axis=None, object span_axis=None):
+    """Mine the patterns held by >= min_count sequences, up to max_len items.
+
+    Consecutive elements sit at least ``min_gap`` and at most ``max_gap``
+    apart, the last at most ``max_span`` after the first (< 0: no limit),
+    each measured on its axis: an int64 per basket, non-decreasing inside a
+    sequence (None: the basket index).
+
+    Returns (items, starts, offsets, counts, stop_code): item codes, 1 where
+    an item opens a new element, per-pattern offsets, counts.
+    """
+    cdef Ctx c
+    cdef int64_t n_seq = seq_ptr.shape[0] - 1, n_el = el_ptr.shape[0] - 1
+    cdef list keep = []
+    cdef bint simple
+    if min_gap < 1:
+        raise ValueError(f"min_gap must be >= 1, got {min_gap}")
     try:
-        if (c.out_offsets == NULL or c.out_counts == NULL or c.out_items == NULL
-                or c.out_start == NULL or c.pre_items == NULL or c.pre_start == NULL
-                or c.icnt == NULL or c.itot == NULL or c.iseen == NULL or c.scnt == NULL
-                or c.stot == NULL or c.sseen == NULL or c.icur == NULL or c.scur == NULL
-                or c.valid == NULL or c.dq == NULL or c.arena == NULL or cursor == NULL
-                or seen == NULL or root_count == NULL or (follow and (c.out_lag == NULL or c.lagbuf == NULL))):
-            raise MemoryError("cannot allocate the sequence miner's working memory")
-        c.out_offsets[0] = 0
+        keep.append(_open(&c, seq_ptr, el_ptr, items, rank_to_code, min_count, max_len,
+                          max_patterns, time_limit, status, False))
+        simple = min_gap_axis is None and max_gap < 0 and max_span < 0
+        c.simple = simple
+        c.first_only = simple and c.first_only
+        c.min_gap = min_gap
+        c.max_gap = max_gap
+        c.max_span = max_span
+        c.has_max_gap = max_gap >= 0
+        c.has_span = max_span >= 0
+        if not simple:
+            c.ax_min = _axis(min_gap_axis, n_el, "min_gap_axis", keep)
+            c.ax_max = _axis(max_gap_axis, n_el, "max_gap_axis", keep)
+            c.ax_span = _axis(span_axis, n_el, "span_axis", keep)
         with nogil:
-            if m > 0 and max_len >= 1 and c.first_only and min_gap == 1 and not follow:
-                # one item per basket: the root database is every sequence's items
-                pos = 0
-                for i in range(n_seq):
-                    total = el_ptr[seq_ptr[i + 1]] - el_ptr[seq_ptr[i]]
-                    if total:
-                        c.arena[pos] = <int32_t>total
-                        for q in range(el_ptr[seq_ptr[i]], el_ptr[seq_ptr[i + 1]]):
-                            pos += 1
-                            c.arena[pos] = items[q]
-                        pos += 1
-                c.arena_len = pos
-                _flat_node(&c, 0, pos, 0)
-            elif m > 0 and max_len >= 1:
-                # root: the baskets (e, e) where each item may start a pattern
-                total = 0
-                for x in range(m):
-                    seen[x] = -1
-                    cursor[x] = 0
-                for i in range(n_seq):
-                    for e in range(seq_ptr[i], seq_ptr[i + 1]):
-                        if not anchor_ok[e]:
-                            continue
-                        for q in range(el_ptr[e], el_ptr[e + 1]):
-                            x = items[q]
-                            cursor[x] += 1
-                            if seen[x] != i:
-                                seen[x] = i
-                                root_count[x] += 1
-                pos = 0
-                for x in range(m):
-                    total = cursor[x]
-                    cursor[x] = pos
-                    pos += 2 * total
-                c.arena_len = pos
-                for i in range(n_seq):
-                    for e in range(seq_ptr[i], seq_ptr[i + 1]):
-                        if not anchor_ok[e]:
-                            continue
-                        for q in range(el_ptr[e], el_ptr[e + 1]):
-                            x = items[q]
-                            c.arena[cursor[x]] = <int32_t>e
-                            c.arena[cursor[x] + 1] = <int32_t>e
-                            cursor[x] += 2
-                pos = 0
-                for x in range(m):
-                    total = cursor[x] - pos
-                    if root_count[x] >= min_count and (not follow or c.ante_ok[x]):
-                        c.pre_items[0] = <int32_t>x
-                        c.pre_start[0] = 1
-                        if _emit(&c, 1, root_count[x]):
-                            break
-                        if max_len > 1:
-                            _node(&c, pos, total // 2, 1, <int32_t>x, 1)
-                            if c.stop:
-                                break
-                    pos = cursor[x]
-        status[0] = c.n_pat
-        status[2] = c.ticks
-        n = c.n_pat
-        out_items = np.empty(c.out_len, dtype=np.int32)
-        out_start = np.empty(c.out_len, dtype=np.uint8)
-        offsets = np.empty(n + 1, dtype=np.int64)
-        counts = np.empty(n, dtype=np.int64)
-        if c.out_len:
-            memcpy(cnp.PyArray_DATA(out_items), c.out_items, c.out_len * sizeof(int32_t))
-            memcpy(cnp.PyArray_DATA(out_start), c.out_start, c.out_len * sizeof(uint8_t))
-        memcpy(cnp.PyArray_DATA(offsets), c.out_offsets, (n + 1) * sizeof(int64_t))
-        lags = None
-        if n:
-            memcpy(cnp.PyArray_DATA(counts), c.out_counts, n * sizeof(int64_t))
-        if follow:
-            lags = np.empty((n, 3), dtype=np.float64)
-            if n:
-                memcpy(cnp.PyArray_DATA(lags), c.out_lag, 3 * n * sizeof(double))
-        return out_items, out_start, offsets, counts, lags, c.stop
+            if c.m > 0 and c.max_len >= 1:
+                if simple and min_gap == 1 and c.first_only:
+                    _flat_root(&c, &seq_ptr[0], n_seq)
+                elif simple and min_gap == 1 and 2 * n_seq + n_el + items.shape[0] < INT32_LIMIT:
+                    _mflat_root(&c, &seq_ptr[0], n_seq)
+                else:
+                    _general_root(&c, &seq_ptr[0], n_seq, NULL)
+        return _results(&c) + (c.stop,)
     finally:
-        free(c.out_offsets); free(c.out_counts); free(c.out_items); free(c.out_start)
-        free(c.out_lag); free(c.pre_items); free(c.pre_start)
-        free(c.icnt); free(c.itot); free(c.iseen); free(c.scnt); free(c.stot); free(c.sseen)
-        free(c.icur); free(c.scur); free(c.valid); free(c.dq); free(c.lagbuf); free(c.arena)
-        free(cursor); free(seen); free(root_count)
+        _close(&c)
+
+
+def follow_ups(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence
+               const int64_t[::1] el_ptr,      # IN  items of each basket
+               const int32_t[::1] items,       # IN  ranks, ascending per basket
+               const int32_t[::1] rank_to_code,
+               const int64_t[::1] times,       # IN  ns per basket
+               const uint8_t[::1] anchor_ok,   # IN  baskets where an antecedent may be bought
+               const uint8_t[::1] roles,       # IN  per rank: ROLE_ANTECEDENT | ROLE_CONSEQUENT
+               int64_t within, int64_t min_count, int max_antecedent_len, int64_t max_rules,
+               double time_limit,
+               int64_t[::1] status,            # IN/OUT shared progress block
+               *, int64_t min_gap=1, bint min_gap_in_time=False):
+    """Mine follow-up patterns: an antecedent itemset (bought in one basket
+    of anchor_ok, at most max_antecedent_len items) then one consequent
+    item in a later basket, at most ``within`` ns after it and at least
+    ``min_gap`` baskets (ns with ``min_gap_in_time``) after it.
+
+    Returns (items, starts, offsets, counts, lags, stop_code): every
+    antecedent held by >= min_count sequences, each followed by its rules
+    (two-element patterns); lags (n, 3) holds each rule's quartiles over its
+    customers of the ns from the latest antecedent to the first consequent
+    (NaN for antecedents).
+    """
+    cdef Ctx c
+    cdef int64_t n_seq = seq_ptr.shape[0] - 1, n_el = el_ptr.shape[0] - 1, n
+    cdef list keep = []
+    if min_gap < 0 or within < 0 or max_antecedent_len < 1:
+        raise ValueError(f"min_gap and within must be >= 0 and max_antecedent_len >= 1, got "
+                         f"{min_gap}, {within}, {max_antecedent_len}")
+    if times.shape[0] != n_el or anchor_ok.shape[0] != n_el:
+        raise ValueError(f"times and anchor_ok must hold one value per basket ({n_el}), got "
+                         f"{times.shape[0]} and {anchor_ok.shape[0]}")
+    if roles.shape[0] != rank_to_code.shape[0]:
+        raise ValueError(f"roles must hold one value per rank ({rank_to_code.shape[0]}), got "
+                         f"{roles.shape[0]}")
+    try:
+        keep.append(_open(&c, seq_ptr, el_ptr, items, rank_to_code, min_count,
+                          max_antecedent_len + 1, max_rules, time_limit, status, True))
+        c.first_only = False
+        c.min_gap = min_gap
+        c.max_gap = within
+        c.has_max_gap = True
+        c.has_span = False
+        if n_el > 0:
+            c.times = &times[0]
+            c.ax_max = &times[0]
+            c.ax_span = &times[0]
+        c.ax_min = c.ax_max if min_gap_in_time else _axis(None, n_el, "", keep)
+        if c.m > 0:
+            c.roles = &roles[0]
+        with nogil:
+            if c.m > 0 and c.max_len >= 1:
+                _general_root(&c, &seq_ptr[0], n_seq, &anchor_ok[0] if n_el > 0 else NULL)
+        out = _results(&c)
+        n = c.n_pat
+        lags = np.empty((n, 3), dtype=np.float64)
+        if n:
+            memcpy(cnp.PyArray_DATA(lags), c.out_lag, 3 * n * sizeof(double))
+        return out + (lags, c.stop)
+    finally:
+        _close(&c)
 
 
 # ------------------------------------------------------------ closed/maximal
@@ -933,6 +1384,27 @@ def tuples(const int32_t[::1] items, const uint8_t[::1] starts,
 
 
 # ------------------------------------------------------------------ encoding
+
+def flatten(list sequences):
+    """Customers' sequences as one list of baskets: (baskets, lengths, bad),
+    ``lengths`` the baskets of each sequence and ``bad`` the index of the
+    first entry that is not a sequence of baskets (a str, bytes, set, dict or
+    anything not iterable; the rest is then left out), else -1."""
+    cdef Py_ssize_t n = len(sequences), k
+    cdef list flat = []
+    cdef object seq
+    lengths_arr = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] lengths = lengths_arr
+    for k in range(n):
+        seq = sequences[k]
+        if type(seq) is not list and type(seq) is not tuple:
+            if isinstance(seq, (str, bytes, set, frozenset, dict)) or not hasattr(seq, "__iter__"):
+                return flat, lengths_arr, k
+            seq = list(seq)
+        flat.extend(seq)
+        lengths[k] = len(seq)
+    return flat, lengths_arr, -1
+
 
 def item_sequence_counts(const int64_t[::1] indptr, const int32_t[::1] indices,
                          const int64_t[::1] order, const int64_t[::1] seq_ptr, int64_t n_items):

@@ -73,6 +73,60 @@ def test_patterns_equal_brute_force(constraints, items_per_basket):
             assert np.allclose(df["support"], df["count"] / len(seqs))
 
 
+@pytest.mark.parametrize("items_per_basket", [(1, 1), (1, 4), (2, 4)], ids=["one", "1-4", "2-4"])
+def test_suffix_reduction_equals_brute_force_and_the_general_search(items_per_basket):
+    # without gaps or spans the kernel mines reduced copies of the suffixes
+    # (one path for one item per basket, one for several); a max_span no
+    # sequence reaches sends the same question down the general search
+    checked = 0
+    for seed in range(30):
+        rng = random.Random(seed)
+        seqs, times = random_log(seed + 500, n_customers=rng.randint(1, 20), n_items=rng.randint(4, 7),
+                                 most_baskets=rng.randint(1, 5), items_per_basket=items_per_basket)
+        seqs = [[b[:rng.randint(1, len(b))] for b in s] for s in seqs]
+        tm = TransactionMatrix.from_sequences(seqs, times=times)
+        db = [list(zip(t, s)) for s, t in zip(seqs, times)]
+        for min_count, max_len in ((1, 4), (2, 2), (2, None), (3, None)):
+            df = bm.sequential_patterns(tm, min_count, max_len=max_len)
+            assert found(df) == _reference.sequence_patterns(db, min_count, max_len)
+            general = bm.sequential_patterns(tm, min_count, max_len=max_len, max_span=10**6)
+            assert list(df["sequence"]) == list(general["sequence"])  # same rows, same order
+            assert (df["count"].to_numpy() == general["count"].to_numpy()).all()
+            checked += len(df)
+    assert checked > 1000
+
+
+def test_kernels_refuse_inconsistent_arrays():
+    from basketmine import _sequences
+    status = np.zeros(4, dtype=np.int64)
+    seq_ptr = np.array([0, 2], dtype=np.int64)
+    el_ptr = np.array([0, 1, 2], dtype=np.int64)
+    ranks = np.array([0, 1], dtype=np.int32)
+    codes = np.array([5, 7], dtype=np.int32)
+    items, starts, offsets, counts, stop = _sequences.mine(seq_ptr, el_ptr, ranks, codes, 1, 5, 100,
+                                                           0.0, status)
+    assert counts.tolist() == [1, 1, 1] and items.tolist() == [5, 5, 7, 7] and stop == 0
+    with pytest.raises(ValueError, match="one sequence database"):
+        _sequences.mine(seq_ptr, el_ptr[:2], ranks, codes, 1, 5, 100, 0.0, status)
+    with pytest.raises(ValueError, match="ascending within each basket"):
+        _sequences.mine(seq_ptr, el_ptr, np.array([0, 2], dtype=np.int32), codes, 1, 5, 100, 0.0, status)
+    with pytest.raises(ValueError, match="min_count"):
+        _sequences.mine(seq_ptr, el_ptr, ranks, codes, 0, 5, 100, 0.0, status)
+    times = np.array([0, 10], dtype=np.int64)
+    ok = np.ones(2, dtype=np.uint8)
+    roles = np.full(2, _sequences.ROLE_ANTECEDENT | _sequences.ROLE_CONSEQUENT, dtype=np.uint8)
+    items, starts, offsets, counts, lags, stop = _sequences.follow_ups(
+        seq_ptr, el_ptr, ranks, codes, times, ok, roles, 20, 1, 1, 100, 0.0, status)
+    assert items.tolist() == [5, 5, 7, 7] and starts.tolist() == [1, 1, 1, 1]
+    assert lags.shape == (3, 3) and lags[1].tolist() == [10.0, 10.0, 10.0] and np.isnan(lags[0]).all()
+    with pytest.raises(ValueError, match="one value per basket"):
+        _sequences.follow_ups(seq_ptr, el_ptr, ranks, codes, times[:1], ok, roles, 20, 1, 1, 100, 0.0,
+                              status)
+    with pytest.raises(ValueError, match="one value per rank"):
+        _sequences.follow_ups(seq_ptr, el_ptr, ranks, codes, times, ok, roles[:1], 20, 1, 1, 100, 0.0,
+                              status)
+
+
 @pytest.mark.parametrize("target", ["closed", "maximal"])
 @pytest.mark.parametrize("constraints", [dict(), dict(max_gap=1), dict(max_span="3D")])
 def test_closed_and_maximal_equal_brute_force(target, constraints):
