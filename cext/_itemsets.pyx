@@ -442,10 +442,12 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
     cdef int32_t* occ
     cdef int32_t* ar
     cdef int qnew = qlen, bad = 0, extendable = 0
+    # emitting may raise min_count (top-k): this node keeps the value on entry
+    cdef int64_t mc = c.min_count
 
     if _tick(c):
         return
-    if n_occ < c.min_count:
+    if n_occ < mc:
         return
     occ = c.arena + occ_off
     for i in range(n_occ):
@@ -466,7 +468,7 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
             if r < e and not in_q[r]:
                 bad = 1
                 break
-        elif cnt[r] >= c.min_count:
+        elif cnt[r] >= mc:
             extendable = 1
             if r > e:
                 nf += 1
@@ -497,7 +499,7 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
             k = 0
             for i in range(nt):
                 r = touched[i]
-                if r > e and cnt[r] < n_occ and cnt[r] >= c.min_count:
+                if r > e and cnt[r] < n_occ and cnt[r] >= mc:
                     ar[base + k] = r
                     k += 1
             if nf > 1:
