@@ -423,24 +423,30 @@ cdef void _occ_node(Ctx* c, const int32_t* root, int64_t db_off, int depth,
     c.arena_len = save
 
 
-cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
+cdef void _clo_occ_node(Ctx* c, const int32_t* root, int64_t db_off, int qlen, int32_t e,
                         int64_t occ_off, int64_t n_occ) noexcept nogil:
     """Close prefix[0:qlen] + e (target "closed"/"maximal").
 
-    prefix[0:qlen] is a closed set Q (flagged in in_q); arena[occ_off:+n_occ]
-    are the start positions in T of the transactions holding Q + e.  The
-    closure is the items counted n_occ times over those transactions; when it
-    adds no item ranked before e, it is emitted and extended by the frequent
-    items after e.
+    prefix[0:qlen] is a closed set Q (flagged in in_q).  The node's database
+    is the root transactions (db_off < 0) or a reduced copy on the arena at
+    db_off, each transaction ending with -1; arena[occ_off:+n_occ] are the
+    start positions in it of the transactions holding Q + e.  The closure is
+    the items counted n_occ times over those transactions (Q's own items may
+    be left out of a reduced copy: in_q stands for them); when it adds no
+    item ranked before e, it is emitted and extended by the frequent items
+    after e, over a copy of the transactions reduced to the items that can
+    still matter (frequent here and not in the closure).
     """
     cdef int32_t* cnt = c.cnt
     cdef int32_t* touched = c.touched
     cdef uint8_t* in_q = c.in_q
     cdef int64_t* cursor = c.cursor
-    cdef int64_t i, nt = 0, nf = 0, k, total, base, save, pos, q, start
+    cdef int64_t i, nt = 0, nf = 0, k, total, kept, base, save, pos, q, start, db, x, w
     cdef int32_t r, n
+    cdef const int32_t* T
     cdef int32_t* occ
     cdef int32_t* ar
+    cdef int32_t* D
     cdef int qnew = qlen, bad = 0, extendable = 0
     # emitting may raise min_count (top-k): this node keeps the value on entry
     cdef int64_t mc = c.min_count
@@ -449,6 +455,7 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
         return
     if n_occ < mc:
         return
+    T = root if db_off < 0 else c.arena + db_off
     occ = c.arena + occ_off
     for i in range(n_occ):
         q = occ[i]
@@ -462,6 +469,7 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
             r = T[q]
     # ppc test: nothing before e outside Q is in every transaction
     total = 0
+    kept = 0
     for i in range(nt):
         r = touched[i]
         if cnt[r] == n_occ:
@@ -470,6 +478,7 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
                 break
         elif cnt[r] >= mc:
             extendable = 1
+            kept += cnt[r]
             if r > e:
                 nf += 1
                 total += cnt[r]
@@ -491,11 +500,13 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
         if qnew >= c.max_len or c.stop:
             nf = 0
     if nf > 0:
-        # frame: [ranks nf][counts nf][transactions of each candidate]
+        # frame: [ranks nf][counts nf][reduced database][transactions of each candidate]
         save = c.arena_len
-        base = _arena_alloc(c, 2 * nf + total)
+        base = _arena_alloc(c, 2 * nf + kept + n_occ + 1 + total)
         if base >= 0:
             ar = c.arena
+            T = root if db_off < 0 else ar + db_off
+            occ = ar + occ_off
             k = 0
             for i in range(nt):
                 r = touched[i]
@@ -504,33 +515,48 @@ cdef void _clo_occ_node(Ctx* c, const int32_t* T, int qlen, int32_t e,
                     k += 1
             if nf > 1:
                 qsort(ar + base, nf, sizeof(int32_t), _cmp_int32)
-            pos = base + 2 * nf
+            # the reduced copy: items frequent here and not in the closure
+            db = base + 2 * nf
+            D = ar + db
+            x = 0
+            for i in range(n_occ):
+                w = x
+                q = occ[i]
+                r = T[q]
+                while r >= 0:
+                    if cnt[r] < n_occ and cnt[r] >= mc:
+                        D[x] = r
+                        x += 1
+                    q += 1
+                    r = T[q]
+                if x > w:
+                    D[x] = -1
+                    x += 1
+            D[x] = -1
+            pos = db + x + 1
             for k in range(nf):
                 r = ar[base + k]
                 ar[base + nf + k] = cnt[r]
                 cursor[r] = pos
                 pos += cnt[r]
-            occ = ar + occ_off
-            for i in range(n_occ):
-                start = occ[i]
-                q = start
-                r = T[q]
-                while r >= 0:
-                    if r > e and cursor[r] >= 0:
-                        ar[cursor[r]] = <int32_t>start
-                        cursor[r] += 1
-                    q += 1
-                    r = T[q]
+            start = 0
+            for i in range(x):
+                r = D[i]
+                if r < 0:
+                    start = i + 1
+                elif r > e and cursor[r] >= 0:
+                    ar[cursor[r]] = <int32_t>start
+                    cursor[r] += 1
             for k in range(nf):
                 cursor[ar[base + k]] = -1
             for i in range(nt):
                 cnt[touched[i]] = 0
             nt = 0
-            pos = base + 2 * nf
+            pos = db + x + 1
             for k in range(nf):
                 r = c.arena[base + k]
                 n = c.arena[base + nf + k]
-                _clo_occ_node(c, T, qnew, r, pos, n)
+                _clo_occ_node(c, root, db, qnew, r, pos, n)
                 pos += n
                 if c.stop:
                     break
@@ -936,7 +962,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
                         for rr in range(m):
                             r = m - 1 - rr if top_k > 0 else rr
                             if not c.in_q[r]:
-                                _clo_occ_node(&c, T, <int>q0, <int32_t>r, root_start[r], rank_count[r])
+                                _clo_occ_node(&c, T, -1, <int>q0, <int32_t>r, root_start[r], rank_count[r])
                                 if c.stop:
                                     break
         elif method == "bitset":
