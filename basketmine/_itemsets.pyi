@@ -2,6 +2,7 @@ import numpy as np
 import numpy.typing as npt
 
 STOP_REASONS: dict[int, str | None]
+TARGETS: dict[str, int]
 
 def mine(
     indptr: npt.NDArray[np.int64],
@@ -16,14 +17,11 @@ def mine(
     status: npt.NDArray[np.int64],
     order: npt.NDArray[np.int32] | None = None,
     roots: npt.NDArray[np.uint8] | None = None,
+    *,
+    target: str = "all",
+    top_k: int = 0,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.int64],
            npt.NDArray[np.int32], int]: ...
-def closure_mask(
-    items: npt.NDArray[np.int32],
-    offsets: npt.NDArray[np.int64],
-    counts: npt.NDArray[np.int64],
-    maximal: bool,
-) -> npt.NDArray[np.uint8]: ...
 def frozensets(
     items: npt.NDArray[np.int32],
     offsets: npt.NDArray[np.int64],

@@ -41,6 +41,26 @@ def frequent_itemsets(baskets, min_count: int, target: str = "all", min_len: int
             if len(s) >= min_len and (max_len is None or len(s) <= max_len)}
 
 
+def top_k_itemsets(baskets, k: int, target: str = "all", min_len: int = 1,
+                   max_len: int | None = None, floor: int = 1) -> tuple[dict, int]:
+    """The twin of basketmine.frequent_itemsets(top_k=k), as ({frozenset:
+    count}, threshold).
+
+    The threshold is the k-th largest count among the target's itemsets
+    within the length bounds (``floor`` when there are fewer); every such
+    itemset at or above it is kept, ties included.  For "maximal" the
+    threshold is the one of "closed", and the maximal itemsets at that
+    threshold are returned.
+    """
+    found = frequent_itemsets(baskets, floor, "closed" if target == "maximal" else target,
+                              min_len, max_len)
+    counts = sorted(found.values(), reverse=True)
+    threshold = max(floor, counts[k - 1]) if len(counts) >= k else floor
+    if target == "maximal":
+        return frequent_itemsets(baskets, threshold, "maximal", min_len, max_len), threshold
+    return {s: c for s, c in found.items() if c >= threshold}, threshold
+
+
 def rule_candidates(itemsets, count_of: dict, n: int, antecedents=None, consequents=None,
                     max_antecedent_len=None, max_consequent_len=None):
     """The twin of the rule enumeration: every split A -> Z \\ A of every

@@ -1,4 +1,5 @@
-"""Frequent itemsets: all, closed or maximal, mined by a Cython kernel."""
+"""Frequent itemsets: all, closed or maximal, above a support threshold or the
+top k, mined by a Cython kernel."""
 from __future__ import annotations
 
 import math
@@ -33,7 +34,8 @@ class MiningLimitError(RuntimeError):
 
 
 _SPEC = {
-    "min_support": FRACTION_OR_COUNT,
+    "min_support": FRACTION_OR_COUNT + (NONE,),
+    "top_k": (NONE, Interval("int", 1, None, "left")),
     "target": Options(("all", "closed", "maximal")),
     "min_len": Interval("int", 1, None, "left"),
     "max_len": (NONE, Interval("int", 1, None, "left")),
@@ -116,25 +118,44 @@ def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tu
     return box["out"]
 
 
-def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_len=1,
-                      max_len=None, max_itemsets=None, time_limit=None,
+def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, target="all",
+                      min_len=1, max_len=None, max_itemsets=None, time_limit=None,
                       progress=False) -> pd.DataFrame:
-    """Find the itemsets held by at least ``min_support`` of the baskets.
+    """Find the itemsets held by at least ``min_support`` of the baskets, or
+    the ``top_k`` most frequent ones.
 
     Parameters
     ----------
     tm : TransactionMatrix
-    min_support : float in (0, 1] or int >= 1
-        A fraction of the baskets, or an absolute basket count.
+    min_support : float in (0, 1] or int >= 1, optional
+        A fraction of the baskets, or an absolute basket count.  Needed
+        unless ``top_k`` is given; with ``top_k`` it is a floor (itemsets
+        below it are never reported).
+    top_k : int >= 1, optional
+        Report the ``top_k`` most frequent itemsets (of ``target``, within
+        the length bounds) without a support threshold: every such itemset
+        whose count reaches the ``top_k``-th largest count, so ties at that
+        count are all included and the result may hold more than
+        ``top_k`` rows (fewer when fewer itemsets exist).  The threshold is
+        raised while mining.  With ``target="maximal"`` the threshold is the
+        one ``target="closed"`` finds, and the maximal itemsets at that
+        threshold are reported (at most as many as the closed ones, possibly
+        fewer than ``top_k``).  ``df.attrs["min_count"]`` is the final
+        threshold.
     target : {"all", "closed", "maximal"}
         All frequent itemsets; only the closed ones (no superset has the
         same support); only the maximal ones (no superset is frequent).
+        Closed and maximal itemsets are mined directly (LCM's
+        prefix-preserving closure extension), never by filtering all
+        itemsets.
     min_len, max_len : int
         Bounds on the number of items.  With ``target="closed"`` or
         ``"maximal"``, closedness is decided against all frequent itemsets
-        (one item longer than ``max_len`` is mined to decide it).
+        whatever the bounds: a closed set longer than ``max_len`` is not
+        reported, and a shorter itemset whose closure is longer is not
+        closed, so it is not reported either.
     max_itemsets : int, optional
-        Stop after this many itemsets.  None means
+        Stop after reporting this many itemsets.  None means
         :data:`DEFAULT_MAX_ITEMSETS` (10 million).
     time_limit : float, optional
         Stop after this many seconds.
@@ -150,11 +171,15 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
         frozenset of item labels; the column is an :class:`ItemsetArray`,
         which keeps them as flat item codes and builds each frozenset when
         it is read (``df["itemsets"].astype(object)`` gives a plain object
-        column).  Rows
-        come in a fixed order: a depth-first enumeration over the items
-        ranked by ascending support (ties by label order), each itemset
-        directly followed by its extensions.  ``df.attrs`` carries
-        ``n_transactions``, ``min_count``, ``target``, ``truncated`` and
+        column).  Rows come in a fixed order.  ``target="all"``: a
+        depth-first enumeration over the items ranked by ascending support
+        (ties by label order), each itemset directly followed by its
+        extensions.  ``"closed"``/``"maximal"``: the depth-first order of
+        the closure tree over the same ranking, each closed itemset directly
+        followed by the closed itemsets grown from it.  With ``top_k``: by
+        descending count, ties in the enumeration order (most frequent
+        first items first).  ``df.attrs`` carries ``n_transactions``,
+        ``min_count``, ``target``, ``top_k``, ``truncated`` and
         ``stop_reason``.
 
     Notes
@@ -162,7 +187,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     When ``max_itemsets`` or ``time_limit`` stops a ``target="all"`` run, the
     itemsets found so far are returned, a :class:`MiningLimitWarning` is
     issued and ``df.attrs["truncated"]`` is True.  A ``"closed"`` or
-    ``"maximal"`` run cannot tell closedness from a partial collection, so it
+    ``"maximal"`` run cannot tell closedness from a partial search, so it
     raises :class:`MiningLimitError` instead.
 
     Examples
@@ -176,6 +201,23 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     >>> rules = bm.association_rules(df, "confidence", 0.7)
     >>> [(sorted(a), sorted(c)) for a, c in zip(rules["antecedents"], rules["consequents"])]
     [(['butter'], ['bread']), (['milk'], ['bread'])]
+
+    Closed itemsets drop ``{butter}`` and ``{milk}``: each is always bought
+    with bread.  The maximal ones keep only the largest frequent sets:
+
+    >>> closed = bm.frequent_itemsets(tm, 0.5, target="closed")
+    >>> [(sorted(s), n) for s, n in zip(closed["itemsets"], closed["count"])]
+    [(['bread', 'butter'], 2), (['bread', 'milk'], 2), (['bread'], 3)]
+    >>> maximal = bm.frequent_itemsets(tm, 0.5, target="maximal")
+    >>> [sorted(s) for s in maximal["itemsets"]]
+    [['bread', 'butter'], ['bread', 'milk']]
+
+    Without a threshold, the two most frequent pairs (a tie at the second
+    count brings in a third):
+
+    >>> top = bm.frequent_itemsets(tm, top_k=2, min_len=2)
+    >>> [(sorted(s), n) for s, n in zip(top["itemsets"], top["count"])], top.attrs["min_count"]
+    ([(['bread', 'milk'], 2), (['bread', 'butter'], 2)], 2)
     """
     owner = "frequent_itemsets"
     if not isinstance(tm, TransactionMatrix):
@@ -183,6 +225,11 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
             f"The 'tm' parameter of {owner} must be a TransactionMatrix. Got {type(tm).__name__} "
             f"instead; build one with TransactionMatrix.from_frame / from_baskets / from_onehot.")
     validate(owner, _SPEC, locals())
+    if min_support is None and top_k is None:
+        raise InvalidParameterError(
+            f"{owner} needs the 'min_support' parameter (a float in the range (0.0, 1.0] or an int "
+            f">= 1) or the 'top_k' parameter (an int >= 1), or both (min_support is then a floor). "
+            f"Got neither.")
     if max_len is not None and max_len < min_len:
         raise InvalidParameterError(
             f"The 'max_len' parameter of {owner} must be >= min_len ({min_len}). Got {max_len} instead.")
@@ -193,18 +240,33 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} holds {tm.nnz:,} lines; the in-memory miner takes fewer "
             f"than {_INT32_MAX:,}. Mine a sample or split the log.")
-    min_count = min_count_of(min_support, n)
+    min_count = 1 if min_support is None else min_count_of(min_support, n)
     cap = DEFAULT_MAX_ITEMSETS if max_itemsets is None else int(max_itemsets)
     want_len = _INT32_MAX if max_len is None else int(max_len)
-    kernel_len = want_len if target == "all" else min(want_len + 1, _INT32_MAX)
-    kernel_min_len = min_len if target == "all" else 1
     item_count = np.bincount(tm.indices, minlength=tm.n_items).astype(np.int64, copy=False)
-    method = choose_method(tm, min_count, item_count)
+    k = int(top_k or 0)
+    if k and target == "all" and min_len == 1 and k <= len(item_count):
+        # the k most frequent items are k itemsets: the answer's threshold is
+        # at least the k-th largest item count
+        min_count = max(min_count, int(np.partition(item_count, -k)[-k]))
     indptr = np.ascontiguousarray(tm.indptr, dtype=np.int64)
-    args = (indptr, tm.indices, item_count, min_count, kernel_min_len, kernel_len, cap,
-            float(time_limit or 0.0), method)
-    items, offsets, counts, rank_to_code, stop = run_kernel(_itemsets.mine, args, progress,
-                                                            owner, "itemsets")
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+
+    def run(target_, min_count_, k_):
+        method_ = choose_method(tm, min_count_, item_count)
+        left = 0.0 if deadline is None else max(deadline - time.monotonic(), 1e-9)
+        args = (indptr, tm.indices, item_count, min_count_, min_len, want_len, cap, left, method_)
+        out = run_kernel(_itemsets.mine, args, progress, owner, "itemsets", target=target_, top_k=k_)
+        return out, method_
+
+    if k and target == "maximal":
+        # the threshold of the top-k closed itemsets, then the maximal ones there
+        (items, offsets, counts, _, stop), method = run("closed", min_count, k)
+        if stop == 0:
+            min_count = _kth_count(counts, k, min_count)
+            (items, offsets, counts, _, stop), method = run("maximal", min_count, 0)
+    else:
+        (items, offsets, counts, _, stop), method = run(target, min_count, k)
     reason = _itemsets.STOP_REASONS[stop]
     if reason == "out_of_memory":
         raise MemoryError(
@@ -213,28 +275,43 @@ def frequent_itemsets(tm: TransactionMatrix, min_support, *, target="all", min_l
     if reason is not None and target != "all":
         raise MiningLimitError(
             f"{owner} stopped at {reason} after {len(counts):,} itemsets; target={target!r} needs "
-            f"the complete collection. Raise min_support, or raise max_itemsets / time_limit.")
-    if target != "all":
-        keep = _itemsets.closure_mask(items, offsets, counts, target == "maximal").astype(bool)
-        lens = np.diff(offsets)
-        keep &= (lens >= min_len) & (lens <= want_len)
-        items, offsets, counts = _take_sets(items, offsets, counts, keep)
+            f"the complete search. Raise min_support, or raise max_itemsets / time_limit.")
+    if k and target != "maximal":
+        min_count = _kth_count(counts, k, min_count)
+        keep = counts >= min_count
+        if not keep.all():
+            items, offsets, counts = _take_sets(items, offsets, counts, keep)
+    if k:
+        order = np.argsort(-counts, kind="stable")
+        items, offsets, counts = _take_sets(items, offsets, counts, order)
     if reason is not None:
         warnings.warn(
             f"{owner} stopped at {reason} after {len(counts):,} itemsets; the result is partial "
             f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
     sets = ItemsetArray(items, offsets, tm.labels)
     df = pd.DataFrame({"support": counts / n, "count": counts, "itemsets": sets}, copy=False)
-    df.attrs.update(n_transactions=n, min_count=min_count, target=target,
+    df.attrs.update(n_transactions=n, min_count=min_count, target=target, top_k=top_k,
                     truncated=reason is not None, stop_reason=reason, method=method,
                     ancestors=dict(tm.ancestors))
     return df
 
 
+def _kth_count(counts: np.ndarray, k: int, floor: int) -> int:
+    """The k-th largest count (the top-k threshold), or ``floor`` when there
+    are fewer than k counts."""
+    if len(counts) < k:
+        return floor
+    return max(floor, int(np.partition(counts, len(counts) - k)[len(counts) - k]))
+
+
 def _take_sets(items, offsets, counts, keep):
-    """Keep some itemsets of a flat (items, offsets, counts) collection."""
-    lens = np.diff(offsets)
-    line_keep = np.repeat(keep, lens)
-    new_off = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
-    np.cumsum(lens[keep], out=new_off[1:])
-    return items[line_keep], new_off, counts[keep]
+    """Some itemsets of a flat (items, offsets, counts) collection: ``keep``
+    is a boolean mask or an array of positions (in the wanted order)."""
+    keep = np.asarray(keep)
+    idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(np.int64, copy=False)
+    starts = offsets[idx]
+    lens = offsets[idx + 1] - starts
+    new_off = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(lens, out=new_off[1:])
+    lines = np.repeat(starts - new_off[:-1], lens) + np.arange(new_off[-1], dtype=np.int64)
+    return items[lines], new_off, counts[idx]
