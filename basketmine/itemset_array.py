@@ -47,6 +47,21 @@ class ItemsetDtype(ExtensionDtype):
         return f"{type(self).__name__}()"
 
 
+def take_runs(offsets: np.ndarray, keep) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pick runs of a flat collection (run ``i`` is lines ``offsets[i]`` to
+    ``offsets[i + 1]``): ``keep`` is a boolean mask or run positions in the
+    wanted order.  Returns the kept lines' positions, the new offsets and
+    the kept runs' positions."""
+    keep = np.asarray(keep)
+    idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(np.int64, copy=False)
+    starts = offsets[idx]
+    lens = offsets[idx + 1] - starts
+    new_off = np.zeros(len(idx) + 1, dtype=np.int64)
+    np.cumsum(lens, out=new_off[1:])
+    lines = np.repeat(starts - new_off[:-1], lens) + np.arange(new_off[-1], dtype=np.int64)
+    return lines, new_off, idx
+
+
 def _materialise(build, *args) -> np.ndarray:
     """``build(*args)`` with the garbage collector paused."""
     was_enabled = gc.isenabled()
@@ -143,11 +158,7 @@ class ItemsetArray(ExtensionArray):
         return self._take_positions(np.asarray(idx, dtype=np.int64))
 
     def _take_positions(self, idx: np.ndarray) -> "ItemsetArray":
-        starts = self._offsets[idx]
-        lens = self._offsets[idx + 1] - starts
-        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        lines = np.repeat(starts - offsets[:-1], lens) + np.arange(offsets[-1], dtype=np.int64)
+        lines, offsets, _ = take_runs(self._offsets, idx)
         return self._rebuild(lines, offsets)
 
     def _rebuild(self, lines, offsets):

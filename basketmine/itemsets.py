@@ -13,7 +13,7 @@ import pandas as pd
 from . import _itemsets
 from ._progress import Counter
 from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, validate
-from .itemset_array import ItemsetArray
+from .itemset_array import ItemsetArray, take_runs
 from .transactions import TransactionMatrix
 
 __all__ = ["DEFAULT_MAX_ITEMSETS", "MiningLimitError", "MiningLimitWarning", "frequent_itemsets"]
@@ -248,7 +248,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
     if k and target == "all" and min_len == 1 and k <= len(item_count):
         # the k most frequent items are k itemsets: the answer's threshold is
         # at least the k-th largest item count
-        min_count = max(min_count, int(np.partition(item_count, -k)[-k]))
+        min_count = max(min_count, int(kth_largest(item_count, k)))
     indptr = np.ascontiguousarray(tm.indptr, dtype=np.int64)
     deadline = None if time_limit is None else time.monotonic() + time_limit
 
@@ -296,22 +296,22 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
     return df
 
 
+def kth_largest(values: np.ndarray, k: int):
+    """The k-th largest of ``values`` (the top-k threshold), or None when
+    there are fewer than k."""
+    if len(values) < k:
+        return None
+    return np.partition(values, len(values) - k)[len(values) - k]
+
+
 def _kth_count(counts: np.ndarray, k: int, floor: int) -> int:
-    """The k-th largest count (the top-k threshold), or ``floor`` when there
-    are fewer than k counts."""
-    if len(counts) < k:
-        return floor
-    return max(floor, int(np.partition(counts, len(counts) - k)[len(counts) - k]))
+    """The top-k count threshold, never below ``floor``."""
+    kth = kth_largest(counts, k)
+    return floor if kth is None else max(floor, int(kth))
 
 
 def _take_sets(items, offsets, counts, keep):
     """Some itemsets of a flat (items, offsets, counts) collection: ``keep``
     is a boolean mask or an array of positions (in the wanted order)."""
-    keep = np.asarray(keep)
-    idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(np.int64, copy=False)
-    starts = offsets[idx]
-    lens = offsets[idx + 1] - starts
-    new_off = np.zeros(len(idx) + 1, dtype=np.int64)
-    np.cumsum(lens, out=new_off[1:])
-    lines = np.repeat(starts - new_off[:-1], lens) + np.arange(new_off[-1], dtype=np.int64)
+    lines, new_off, idx = take_runs(offsets, keep)
     return items[lines], new_off, counts[idx]

@@ -403,9 +403,10 @@ class Found:
 
 def top_k_mask(value: np.ndarray, k: int) -> np.ndarray:
     """The values at or above the k-th largest (ties at the k-th all kept)."""
-    if len(value) <= k:
-        return np.ones(len(value), dtype=bool)
-    return value >= np.partition(value, len(value) - k)[len(value) - k]
+    from .itemsets import kth_largest
+
+    kth = kth_largest(value, k)
+    return np.ones(len(value), dtype=bool) if kth is None else value >= kth
 
 
 class RuleJob:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _sequences
 from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, validate
-from .itemset_array import ItemsetArray, SequenceArray
+from .itemset_array import ItemsetArray, SequenceArray, take_runs
 from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, MiningLimitWarning, min_count_of, run_kernel
 from .transactions import TransactionMatrix
 
@@ -308,11 +308,8 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
 
 
 def _take(items, starts, offsets, counts, keep):
-    lens = np.diff(offsets)
-    line_keep = np.repeat(keep, lens)
-    new_off = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
-    np.cumsum(lens[keep], out=new_off[1:])
-    return items[line_keep], starts[line_keep], new_off, counts[keep]
+    lines, new_off, idx = take_runs(offsets, keep)
+    return items[lines], starts[lines], new_off, counts[idx]
 
 
 _FOLLOW_SPEC = {

@@ -37,7 +37,7 @@ from . import _itemsets
 from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Options, check,
                           column_error, validate)
 from .itemset_array import ItemsetArray
-from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, method_for, min_count_of
+from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, kth_largest, method_for, min_count_of
 from .rules import _SPEC as _RULES_SPEC, RuleJob, _adjust, measures_from_counts
 from .sequences import observation_end_ns, window
 from .transactions import CleaningReport, TransactionMatrix, _sorted_vocabulary
@@ -501,10 +501,9 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
     slices = spark.createDataFrame([(i,) for i in range(S)], "slice int").repartition(S, "slice")
     rules = slices.mapInPandas(work, schema)
     if top_k is not None:
-        vals = rules.select(F.col(f"`{metric}`")).toPandas()[metric].to_numpy(float)
-        if len(vals) > top_k:
-            kth = float(np.sort(vals)[len(vals) - top_k])
-            rules = rules.where(F.col(f"`{metric}`") >= F.lit(kth))
+        kth = kth_largest(rules.select(F.col(f"`{metric}`")).toPandas()[metric].to_numpy(float), top_k)
+        if kth is not None:
+            rules = rules.where(F.col(f"`{metric}`") >= F.lit(float(kth)))
     if significance is not None:
         p = rules.select("iid", "k", "antecedent_count", "consequent_count", "count").toPandas()
         p = p.sort_values(["iid", "k"], kind="stable")

@@ -7,6 +7,8 @@ from libc.stdlib cimport qsort
 import numpy as np
 cimport numpy as cnp
 
+include "_kernel.pxi"
+
 cnp.import_array()
 
 
@@ -94,8 +96,8 @@ def sort_dedupe(const int64_t[::1] indptr,     # IN  row pointers
 
     Returns (new_indptr, new_codes, n_repeats); ``codes`` is reordered.
     """
-    cdef Py_ssize_t n = indptr.shape[0] - 1, r, p, q, w = 0, start, end
-    cdef int32_t x, v
+    cdef Py_ssize_t n = indptr.shape[0] - 1, r, p, w = 0, start, end
+    cdef int32_t x, v = 0
     cdef int64_t n_rep = 0
     out_ptr = np.empty(n + 1, dtype=np.int64)
     cdef int64_t[::1] optr = out_ptr
@@ -105,13 +107,7 @@ def sort_dedupe(const int64_t[::1] indptr,     # IN  row pointers
             start = indptr[r]
             end = indptr[r + 1]
             if end - start <= 16:
-                for p in range(start + 1, end):
-                    v = codes[p]
-                    q = p
-                    while q > start and codes[q - 1] > v:
-                        codes[q] = codes[q - 1]
-                        q -= 1
-                    codes[q] = v
+                _sort_small(&codes[start], end - start)
             else:
                 qsort(&codes[start], end - start, sizeof(int32_t), _cmp_int32)
             for p in range(start, end):

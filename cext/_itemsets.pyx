@@ -64,27 +64,9 @@ cdef extern from "Python.h":
     object PyFrozenSet_New(PyObject* iterable)
     int PySet_Add(object s, object key) except -1
 
-cdef extern from *:
-    """
-    static inline int bm_popcount64(unsigned long long x) { return __builtin_popcountll(x); }
-    """
-    int bm_popcount64(unsigned long long x) noexcept nogil
-
 # Why a run stopped early (0: it did not).
-STOP_REASONS = {
-    0: None,
-    1: "max_itemsets",
-    2: "time_limit",
-    3: "interrupted",
-    4: "out_of_memory",
-}
+STOP_REASONS = stop_reasons("max_itemsets")
 
-cdef enum:
-    STOP_NONE = 0
-    STOP_MAX_ITEMSETS = 1
-    STOP_TIME = 2
-    STOP_INTERRUPT = 3
-    STOP_NOMEM = 4
 
 cdef enum:
     TARGET_ALL = 0
@@ -139,14 +121,7 @@ cdef inline int _tick(Ctx* c) noexcept nogil:
     """Count a search node; every 1024 nodes look at the clock and the
     shared status block.  Returns the stop code."""
     c.ticks += 1
-    if (c.ticks & 1023) == 0:
-        if c.status != NULL:
-            c.status[0] = c.n_sets
-            c.status[2] = c.ticks
-            if c.status[1] != 0:
-                c.stop = STOP_INTERRUPT
-        if c.deadline > 0 and _now() > c.deadline:
-            c.stop = STOP_TIME
+    c.stop = _poll(c.ticks, c.n_sets, c.status, c.deadline, c.stop)
     return c.stop
 
 
@@ -226,7 +201,7 @@ cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
             _compact(c)
             compacted = True
     if c.n_sets >= c.max_sets:
-        c.stop = STOP_MAX_ITEMSETS
+        c.stop = STOP_CAP
         return c.stop
     if c.n_sets + 1 >= c.sets_cap or (compacted and 2 * c.n_sets > c.sets_cap):
         need = c.sets_cap * 2

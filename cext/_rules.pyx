@@ -25,17 +25,11 @@ include "_kernel.pxi"
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    static inline int bm_popcount64r(unsigned long long x) { return __builtin_popcountll(x); }
-    """
-    int bm_popcount64r(unsigned long long x) noexcept nogil
-
 #: The metrics the kernel filters on (the others are filtered by the wrapper).
 KERNEL_METRICS = {"confidence": 1, "lift": 2, "leverage": 3, "support": 4}
 
 #: Why a run stopped early (0: it did not).
-STOP_REASONS = {0: None, 1: "max_rules", 3: "interrupted", 4: "out_of_memory", 5: "missing_subset"}
+STOP_REASONS = stop_reasons("max_rules")
 
 cdef enum:
     M_NONE = 0
@@ -43,13 +37,6 @@ cdef enum:
     M_LIFT = 2
     M_LEVERAGE = 3
     M_SUPPORT = 4
-
-cdef enum:
-    STOP_NONE = 0
-    STOP_MAX_RULES = 1
-    STOP_INTERRUPT = 3
-    STOP_NOMEM = 4
-    STOP_MISSING = 5
 
 #: Longest itemset the rule engine takes (consequents are 64-bit masks).
 MAX_ITEMSET_LEN = 62
@@ -104,12 +91,10 @@ cdef struct Gen:
 
 
 cdef inline uint64_t _hash(const int32_t* s, int n) noexcept nogil:
-    cdef uint64_t h = 1469598103934665603ULL
+    cdef uint64_t h = _hash_start()
     cdef int i
     for i in range(n):
-        h ^= <uint64_t>(<uint32_t>s[i]) + 0x9e3779b97f4a7c15ULL
-        h *= 1099511628211ULL
-        h ^= h >> 29
+        h = _mix(h, <uint64_t>(<uint32_t>s[i]))
     return h
 
 
@@ -205,7 +190,7 @@ cdef inline double _value(Gen* g, int64_t n_a, int64_t n_c) noexcept nogil:
 cdef int _record(Gen* g, uint64_t amask, int64_t n_a, int64_t n_c, double v) noexcept nogil:
     cdef Rule* r
     if g.n_out >= g.max_rules:
-        g.stop = STOP_MAX_RULES
+        g.stop = STOP_CAP
         return g.stop
     if _reserve(<void**>&g.out, &g.cap, g.n_out + 1, sizeof(Rule)):
         g.stop = STOP_NOMEM
@@ -239,11 +224,9 @@ cdef void _grow(Gen* g, uint64_t cmask, int csize, int first) noexcept nogil:
         size = csize + 1
         asize = g.k - size
         g.ticks += 1
-        if (g.ticks & 1023) == 0 and g.status != NULL:
-            g.status[0] = g.n_out
-            if g.status[1] != 0:
-                g.stop = STOP_INTERRUPT
-                return
+        g.stop = _poll(g.ticks, g.n_out, g.status, 0.0, g.stop)
+        if g.stop:
+            return
         # the rule Z \ c -> c is a candidate when the length bounds and the
         # antecedent template allow it; with confidence, it is also looked at
         # to decide whether its consequent may grow
@@ -272,7 +255,7 @@ cdef int _cmp_rule(const void* x, const void* y) noexcept nogil:
     """Antecedent size, then the antecedents' items in lexicographic order."""
     cdef uint64_t a = (<const Rule*>x).amask
     cdef uint64_t b = (<const Rule*>y).amask
-    cdef int pa = bm_popcount64r(a), pb = bm_popcount64r(b)
+    cdef int pa = bm_popcount64(a), pb = bm_popcount64(b)
     cdef uint64_t d
     if pa != pb:
         return -1 if pa < pb else 1
@@ -317,14 +300,7 @@ cdef class ItemsetIndex:
                 b = offsets[i + 1]
                 if b - a > longest:
                     longest = <int>(b - a)
-                # insertion sort: itemsets are short
-                for j in range(a + 1, b):
-                    v = s[j]
-                    q = j
-                    while q > a and s[q - 1] > v:
-                        s[q] = s[q - 1]
-                        q -= 1
-                    s[q] = v
+                _sort_small(&s[a], b - a)
             for i in range(n):
                 a = offsets[i]
                 b = offsets[i + 1]

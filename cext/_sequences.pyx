@@ -51,20 +51,8 @@ cdef extern from "Python.h":
     object PyFrozenSet_New(PyObject* iterable)
     int PySet_Add(object s, object key) except -1
 
-STOP_REASONS = {
-    0: None,
-    1: "max_patterns",
-    2: "time_limit",
-    3: "interrupted",
-    4: "out_of_memory",
-}
+STOP_REASONS = stop_reasons("max_patterns")
 
-cdef enum:
-    STOP_NONE = 0
-    STOP_MAX = 1
-    STOP_TIME = 2
-    STOP_INTERRUPT = 3
-    STOP_NOMEM = 4
 
 cdef int64_t NO_LIMIT = -1
 cdef int64_t INT32_LIMIT = 2147483647
@@ -148,14 +136,7 @@ cdef struct Ctx:
 
 cdef inline int _tick(Ctx* c) noexcept nogil:
     c.ticks += 1
-    if (c.ticks & 1023) == 0:
-        if c.status != NULL:
-            c.status[0] = c.n_pat
-            c.status[2] = c.ticks
-            if c.status[1] != 0:
-                c.stop = STOP_INTERRUPT
-        if c.deadline > 0 and _now() > c.deadline:
-            c.stop = STOP_TIME
+    c.stop = _poll(c.ticks, c.n_pat, c.status, c.deadline, c.stop)
     return c.stop
 
 
@@ -198,7 +179,7 @@ cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
     """Append the prefix (length items) with its count; returns the stop code."""
     cdef int i
     if c.n_pat >= c.max_pat:
-        c.stop = STOP_MAX
+        c.stop = STOP_CAP
         return c.stop
     if _grow_patterns(c, length):
         c.stop = STOP_NOMEM
@@ -1258,12 +1239,6 @@ def follow_ups(const int64_t[::1] seq_ptr,     # IN  baskets of each sequence
 
 # ------------------------------------------------------------ closed/maximal
 
-cdef inline uint64_t _mix(uint64_t h, uint64_t v) noexcept nogil:
-    h ^= v + 0x9e3779b97f4a7c15ULL
-    h *= 1099511628211ULL
-    return h ^ (h >> 29)
-
-
 cdef int64_t _drop_one(const int32_t* it, const uint8_t* st, int64_t n, int64_t j,
                        int32_t* out_it, uint8_t* out_st) noexcept nogil:
     """The pattern without its item j (an element left empty disappears)."""
@@ -1280,7 +1255,7 @@ cdef int64_t _drop_one(const int32_t* it, const uint8_t* st, int64_t n, int64_t 
 
 
 cdef uint64_t _hash_pattern(const int32_t* it, const uint8_t* st, int64_t n) noexcept nogil:
-    cdef uint64_t h = 1469598103934665603ULL
+    cdef uint64_t h = _hash_start()
     cdef int64_t i
     for i in range(n):
         h = _mix(h, (<uint64_t>(<uint32_t>it[i]) << 1) | st[i])
