@@ -17,11 +17,21 @@ __all__ = ["DEFAULT_MAX_RULES", "MEASURES", "MLXTEND_MEASURES", "association_rul
 
 
 def _div(a, b, zero=np.nan):
+    """a / b, with x / 0 = +-inf and 0 / 0 = ``zero``."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = a / b
-    return np.where(b == 0, np.where(a == 0, zero, np.copysign(np.inf, a)), out)
+        out = np.asarray(a / b)
+    at_zero = b == 0
+    if at_zero.any():
+        a_b = np.broadcast_to(a, out.shape)[at_zero] if out.ndim else a
+        out = out.copy() if out.ndim else out
+        fixed = np.where(a_b == 0, zero, np.copysign(np.inf, a_b))
+        if out.ndim:
+            out[at_zero] = fixed
+        else:
+            out = fixed
+    return out
 
 
 def _xlogy(x, y):
@@ -480,7 +490,8 @@ class RuleJob:
         keep = found.value >= self.threshold
         if self.top_k is not None:
             keep[keep] = top_k_mask(found.value[keep], int(self.top_k))
-        found.keep(keep)
+        if not keep.all():
+            found.keep(keep)
         if self.min_improvement is not None:
             if found.improvement is None:
                 found.improvement = self._improvement(found.sets, found.amask)
