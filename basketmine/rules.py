@@ -505,18 +505,15 @@ class RuleJob:
         if impr is None and (self.want_improvement or self.min_improvement is not None):
             impr = self._improvement(found.sets, found.amask)
         ant_items, ant_off, con_items, con_off = self.index.split(found.sets, found.amask)
-        out = pd.DataFrame({"antecedents": sets_column(ant_items, ant_off, self.labels),
-                            "consequents": sets_column(con_items, con_off, self.labels),
-                            **measures_from_counts(self.n, found.n_a, found.n_c, found.n_ac, self.names)},
-                           copy=False)
+        columns = {"antecedents": sets_column(ant_items, ant_off, self.labels),
+                   "consequents": sets_column(con_items, con_off, self.labels),
+                   **measures_from_counts(self.n, found.n_a, found.n_c, found.n_ac, self.names)}
         if impr is not None:
-            out["improvement"] = impr
-        out["antecedent_count"] = found.n_a
-        out["consequent_count"] = found.n_c
-        out["count"] = found.n_ac
+            columns["improvement"] = impr
+        columns.update(antecedent_count=found.n_a, consequent_count=found.n_c, count=found.n_ac)
         if found.adjusted is not None:
-            out["adjusted_p_value"] = found.adjusted
-        return out
+            columns["adjusted_p_value"] = found.adjusted
+        return pd.DataFrame(columns, copy=False)
 
     def _missing(self):
         subset = set(self.labels[self.index.missing_].tolist())

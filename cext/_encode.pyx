@@ -20,6 +20,57 @@ class BadBasketError(TypeError):
     """A basket is not an iterable of items (e.g. a str or a number)."""
 
 
+cdef object _encode_small_ints(list baskets):
+    """encode_baskets for the common FIMI case -- lists of ints in
+    [0, 2**24) -- by a lookup table instead of a dict; None as soon as a
+    basket is not a list or an item is anything else."""
+    cdef Py_ssize_t n = len(baskets), b, k = 0, total = 0, j, m
+    cdef object basket, item
+    cdef list lst
+    cdef long v
+    cdef int32_t code
+    cdef int64_t size = 1024
+    for b in range(n):
+        basket = baskets[b]
+        if type(basket) is not list:
+            return None
+        total += len(<list>basket)
+    table_arr = np.full(size, -1, dtype=np.int32)
+    cdef int32_t[::1] table = table_arr
+    codes_arr = np.empty(max(total, 1), dtype=np.int32)
+    indptr_arr = np.empty(n + 1, dtype=np.int64)
+    cdef int32_t[::1] codes = codes_arr
+    cdef int64_t[::1] indptr = indptr_arr
+    cdef list labels = []
+    indptr[0] = 0
+    for b in range(n):
+        lst = <list>baskets[b]
+        m = len(lst)
+        for j in range(m):
+            item = lst[j]
+            if type(item) is not int:
+                return None
+            v = item
+            if v < 0 or v >= 16777216:
+                return None
+            if v >= size:
+                while size <= v:
+                    size *= 2
+                grown = np.full(size, -1, dtype=np.int32)
+                grown[:table.shape[0]] = table_arr
+                table_arr = grown
+                table = table_arr
+            code = table[v]
+            if code < 0:
+                code = <int32_t>len(labels)
+                table[v] = code
+                labels.append(item)
+            codes[k] = code
+            k += 1
+        indptr[b + 1] = k
+    return labels, codes_arr[:k], indptr_arr, 0
+
+
 def encode_baskets(list baskets):
     """Give every distinct item a code in order of first appearance.
 
@@ -28,6 +79,9 @@ def encode_baskets(list baskets):
 
     Returns (labels, codes, indptr, n_missing).
     """
+    fast = _encode_small_ints(baskets)
+    if fast is not None:
+        return fast
     cdef dict vocab = {}
     cdef list labels = []
     cdef list lst
