@@ -171,3 +171,17 @@ def test_shipped_datasets_load():
     h = pd.read_csv(DATASETS / "groceries" / "groceries_item_hierarchy.csv").set_index("item")
     agg = g.aggregate(h["level2"].to_dict())
     assert agg.n_items == 55 and agg.n_baskets == g.n_baskets
+
+
+def test_small_int_baskets_encode_as_the_general_path_does():
+    # lists of small ints take a lookup-table path; tuples take the general one
+    rng = np.random.default_rng(5)
+    baskets = [rng.integers(0, 3000, rng.integers(0, 12)).tolist() for _ in range(500)]
+    fast = TransactionMatrix.from_baskets(baskets)
+    general = TransactionMatrix.from_baskets([tuple(b) for b in baskets])
+    assert list(fast.labels) == list(general.labels)
+    np.testing.assert_array_equal(fast.indptr, general.indptr)
+    np.testing.assert_array_equal(fast.indices, general.indices)
+    assert fast.report.to_frame().equals(general.report.to_frame())
+    big = TransactionMatrix.from_baskets([[5, 2**40], [5]])  # past the table: the general path
+    assert list(big.labels) == [5, 2**40] and big.n_items == 2
