@@ -341,7 +341,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     (['curd'], ['whole milk', 'yogurt'], 3.37)
     >>> best = bm.association_rules(itemsets, "lift", top_k=3)
     >>> best["lift"].round(2).tolist()
-    [3.37, 3.37, 3.29]
+    [3.37, 3.37, 3.3]
     """
     from .itemsets import MiningLimitWarning
 
