@@ -15,7 +15,6 @@ class ItemsetIndex:
     longest: int
     def __init__(self, items: npt.NDArray[np.int32], offsets: npt.NDArray[np.int64],
                  counts: npt.NDArray[np.int64]) -> None: ...
-    def find(self, codes: npt.ArrayLike) -> int: ...
     def rules(self, n: float, metric: str, threshold: float, ant_ok: npt.NDArray[np.uint8],
               con_ok: npt.NDArray[np.uint8], anc_ptr: npt.NDArray[np.int64],
               anc_idx: npt.NDArray[np.int32], max_a: int, max_c: int, max_rules: int, top_k: int,

@@ -200,13 +200,6 @@ def _label_set(value, owner: str, name: str):
     return frozenset(value)
 
 
-def _sort_key(items):
-    try:
-        return sorted(items)
-    except TypeError:
-        return sorted(items, key=repr)
-
-
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     """Multiple-testing adjusted p-values."""
     n = len(p)

@@ -320,17 +320,6 @@ cdef class ItemsetIndex:
         self.table_ = table_arr
         self.longest = longest
 
-    def find(self, codes):
-        """Index of the itemset with these codes, or -1."""
-        key = np.sort(np.asarray(codes, dtype=np.int32))
-        cdef const int32_t[::1] kv = key
-        cdef const int32_t[::1] it = self.items_
-        cdef const int64_t[::1] off = self.offsets_
-        cdef const int64_t[::1] tab = self.table_
-        if len(key) == 0 or len(key) > 64 or it.shape[0] == 0:
-            return -1
-        return _find(&it[0], &off[0], &tab[0], tab.shape[0] - 1, &kv[0], <int>len(key))
-
     def rules(self, double n,
               str metric,
               double threshold,
