@@ -411,13 +411,27 @@ def customer_features_loop(tm, cutoff, windows=(30, 90)):
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def ranking_metrics(recs: dict, relevant: dict, k: int):
-    """Hit rate, precision, recall and MAP at k by the textbook definitions.
+def ranking_metrics(recs: dict, relevant: dict, k: int, bought_before: dict | None = None,
+                    probability: dict | None = None):
+    """Ranking, repeat/explore and Brier metrics at k by the textbook
+    definitions (the next-basket "reality check" of Li et al. for NDCG,
+    PHR and the repeat/explore split).
 
     ``recs``: customer -> ranked list; ``relevant``: customer -> set (every
-    customer judged is a key of ``relevant``)."""
+    customer judged is a key of ``relevant``); ``bought_before``: customer
+    -> set of the items bought before (repeat items), else the split is NaN;
+    ``probability``: (customer, item) -> predicted probability (None or NaN:
+    none), else the Brier scores are NaN."""
+    import math
+
     import numpy as np
-    hit, prec, rec, ap = [], [], [], []
+
+    def mean(xs):
+        return sum(xs) / len(xs) if xs else np.nan
+
+    hit, prec, rec, ap, ndcg = [], [], [], [], []
+    rows_repeat, hits_repeat, rec_rep, rec_exp = [], [], [], []
+    pairs = []  # (probability, bought) of every row with a probability
     for c, rel in relevant.items():
         ranked = list(recs.get(c, []))[:k]
         hits = [i in rel for i in ranked]
@@ -431,8 +445,41 @@ def ranking_metrics(recs: dict, relevant: dict, k: int):
                     n += 1
                     s += n / i
             ap.append(s / min(len(rel), k))
-    return {"hit_rate": np.mean(hit), "precision": np.mean(prec),
-            "recall": np.mean(rec) if rec else np.nan, "map": np.mean(ap) if ap else np.nan}
+            dcg = sum(1 / math.log2(i + 1) for i, h in enumerate(hits, 1) if h)
+            ideal = sum(1 / math.log2(i + 1) for i in range(1, min(k, len(rel)) + 1))
+            ndcg.append(dcg / ideal)
+        if bought_before is not None:
+            before = bought_before.get(c, set())
+            for i, h in zip(ranked, hits):
+                rows_repeat.append(i in before)
+                if h:
+                    hits_repeat.append(i in before)
+            rel_rep = {i for i in rel if i in before}
+            rel_exp = {i for i in rel if i not in before}
+            if rel_rep:
+                rec_rep.append(sum(i in rel_rep for i in ranked) / len(rel_rep))
+            if rel_exp:
+                rec_exp.append(sum(i in rel_exp for i in ranked) / len(rel_exp))
+        if probability is not None:
+            for i, h in zip(ranked, hits):
+                p = probability.get((c, i))
+                if p is not None and not math.isnan(p):
+                    pairs.append((p, 1.0 if h else 0.0))
+    out = {"hit_rate": np.mean(hit), "precision": np.mean(prec),
+           "recall": np.mean(rec) if rec else np.nan, "map": np.mean(ap) if ap else np.nan,
+           "ndcg": mean(ndcg), "phr": mean([1.0 if h else 0.0 for h in hit]),
+           "repeat_share": np.nan, "hit_repeat_share": np.nan, "recall_repeat": np.nan,
+           "recall_explore": np.nan, "brier": np.nan, "brier_base_rate": np.nan}
+    if bought_before is not None:
+        out["repeat_share"] = mean([1.0 if r else 0.0 for r in rows_repeat])
+        out["hit_repeat_share"] = mean([1.0 if r else 0.0 for r in hits_repeat])
+        out["recall_repeat"] = mean(rec_rep)
+        out["recall_explore"] = mean(rec_exp)
+    if pairs:
+        rate = sum(y for _, y in pairs) / len(pairs)
+        out["brier"] = sum((p - y) ** 2 for p, y in pairs) / len(pairs)
+        out["brier_base_rate"] = sum((rate - y) ** 2 for _, y in pairs) / len(pairs)
+    return out
 
 
 def cooccurrence_scores(customer_items: dict, n_neighbors: int):

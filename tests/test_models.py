@@ -167,7 +167,159 @@ def test_metrics_equal_textbook_twin():
                                      5, customers=list(rel))
     want = ref.ranking_metrics(recs, rel, 5)
     for m in want:
-        assert got[m] == pytest.approx(want[m])
+        assert got[m] == pytest.approx(want[m], nan_ok=True)
+    assert got["phr"] == got["hit_rate"]
+
+
+def random_holdout(seed, n_customers=60, n_items=30):
+    """Seeded recommendations and holdout: (twin inputs, recs frame, truth frame).
+
+    Customers by ``c % 6``: no relevant item, only repeat, only explore,
+    mixed; some without recommendations or with short lists; a few
+    recommended and bought but not judged; probabilities with ties and
+    gaps, timings with gaps."""
+    rng = np.random.default_rng(seed)
+    recs, rel, before, prob = {}, {}, {}, {}
+    rows, truth = [], []
+    for c in range(n_customers + 5):
+        before[c] = set(rng.choice(n_items, rng.integers(0, 14), replace=False).tolist())
+        n_recs = 0 if c % 11 == 3 else int(rng.integers(1, 11)) if c % 4 == 1 else 10
+        ranked = [int(i) for i in rng.choice(n_items, n_recs, replace=False)]
+        recs[c] = ranked
+        for r, it in enumerate(ranked, 1):
+            p = np.nan if rng.random() < 0.1 else round(float(rng.random()), 1)
+            prob[c, it] = p
+            days = np.nan if rng.random() < 0.2 else float(rng.integers(0, 90))
+            rows.append((c, r, it, it in before[c], p, days))
+        # half of the holdout from the list, so that there are hits
+        pool = list(set(ranked[:6]) | set(rng.choice(n_items, 8, replace=False).tolist()))
+        bought = {int(i) for i in rng.choice(pool, rng.integers(0, min(8, len(pool)) + 1), replace=False)}
+        kind = c % 6
+        if kind == 0:
+            bought = set()
+        elif kind == 1:
+            bought = (bought & before[c]) or set(list(before[c])[:2])
+        elif kind == 2:
+            bought -= before[c]
+        if c < n_customers:
+            rel[c] = bought
+        truth += [(c, it, float(rng.integers(1, 90)), it in before[c]) for it in bought]
+    frame = pd.DataFrame(rows, columns=["customer", "rank", "item", "bought_before", "probability",
+                                        "expected_days"]).sample(frac=1.0, random_state=seed)
+    truth = pd.DataFrame(truth, columns=["customer", "unit", "days", "bought_before"])
+    return recs, rel, before, prob, frame, truth
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_nbr_reality_check_metrics_equal_textbook_twin(seed):
+    recs, rel, before, prob, frame, truth = random_holdout(seed)
+    kinds = {"repeat only": 0, "explore only": 0, "none": 0}
+    for c, r in rel.items():
+        kinds["none"] += not r
+        kinds["repeat only"] += bool(r) and r <= before[c]
+        kinds["explore only"] += bool(r) and not (r & before[c])
+    assert min(kinds.values()) > 0
+    for k in (3, 10):
+        for new_only in (False, True):
+            judged = {c: {i for i in r if not new_only or i not in before[c]} for c, r in rel.items()}
+            want = ref.ranking_metrics(recs, judged, k, bought_before=before, probability=prob)
+            got = M.evaluate_recommendations(frame, truth, k, new_only=new_only, customers=list(rel))
+            for m in want:
+                assert got[m] == pytest.approx(want[m], nan_ok=True), (k, new_only, m)
+            assert got["brier_skill"] == pytest.approx(1 - want["brier"] / want["brier_base_rate"])
+            assert got["phr"] == got["hit_rate"]
+            assert got["customers"] == len(rel)
+            assert got["customers_with_relevant"] == sum(bool(r) for r in judged.values())
+            if new_only:
+                # every relevant item is an explore item: no repeat hit
+                assert np.isnan(got["recall_repeat"])
+                assert np.isnan(got["hit_repeat_share"]) or got["hit_repeat_share"] == 0
+                assert got["recall_explore"] == pytest.approx(got["recall"])
+    # the split needs bought_before on both sides, Brier a probability
+    plain = M.evaluate_recommendations(frame.drop(columns=["bought_before", "probability"]), truth, 10,
+                                       customers=list(rel))
+    no_truth_flag = M.evaluate_recommendations(frame, truth.drop(columns="bought_before"), 10, customers=list(rel))
+    split = ["repeat_share", "hit_repeat_share", "recall_repeat", "recall_explore"]
+    brier = ["brier", "brier_base_rate", "brier_skill"]
+    assert plain[split + brier].isna().all() and no_truth_flag[split].isna().all()
+    assert no_truth_flag[brier].notna().all()
+    full = M.evaluate_recommendations(frame, truth, 10, customers=list(rel))
+    kept = ["hit_rate", "precision", "recall", "map", "ndcg", "phr"]
+    pd.testing.assert_series_equal(plain[kept], full[kept])
+
+
+def test_brier_metrics_of_perfect_and_constant_forecasts():
+    recs = pd.DataFrame({"customer": [1, 1, 2, 2], "rank": [1, 2, 1, 2], "item": ["a", "b", "a", "c"]})
+    truth = pd.DataFrame({"customer": [1, 2], "item": ["a", "c"]})
+    perfect = M.evaluate_recommendations(recs.assign(probability=[1.0, 0.0, 0.0, 1.0]), truth)
+    assert perfect["brier"] == 0 and perfect["brier_base_rate"] == 0.25 and perfect["brier_skill"] == 1
+    const = M.evaluate_recommendations(recs.assign(probability=0.5), truth)
+    assert const["brier"] == const["brier_base_rate"] == 0.25 and const["brier_skill"] == 0
+    with pytest.raises(bm.InvalidParameterError, match="probability"):
+        M.evaluate_recommendations(recs.assign(probability=[2.0, 0.1, 0.1, 0.1]), truth)
+
+
+def hand_calibration(recs, rel, prob, timing, days, k, bins):
+    """Calibration bins by counting: (bin -> [n, sum p, hits, expected days, days])."""
+    judged = [(prob[c, i], i in r, c, i) for c, r in rel.items() for i in recs.get(c, [])[:k]
+              if not np.isnan(prob[c, i])]
+    table = {}
+    for p, h, c, i in judged:
+        below = sum(q < p for q, *_ in judged)
+        b = 1 + below * bins // len(judged)
+        t = table.setdefault(b, [0, 0.0, 0, [], []])
+        t[0] += 1
+        t[1] += p
+        t[2] += h
+        if h and not np.isnan(timing[c, i]):
+            t[3].append(timing[c, i])
+            t[4].append(days[c, i])
+    return len(judged), table
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_calibration_table_metric_equals_a_hand_count(seed):
+    recs, rel, before, prob, frame, truth = random_holdout(seed)
+    timing = {(c, i): d for c, i, d in zip(frame["customer"], frame["item"], frame["expected_days"])}
+    days = {(c, i): d for c, i, d in zip(truth["customer"], truth["unit"], truth["days"])}
+    for k, bins in ((10, 10), (4, 7), (10, 1)):
+        tab = M.calibration_table(frame, truth, k, customers=list(rel), bins=bins)
+        assert list(tab.columns) == ["bin", "n", "mean_probability", "observed_rate", "mean_expected_days",
+                                     "mean_days"]
+        n, want = hand_calibration(recs, rel, prob, timing, days, k, bins)
+        assert tab["n"].sum() == n
+        assert tab["bin"].tolist() == sorted(want) and tab["bin"].between(1, bins).all()
+        for row in tab.itertuples():
+            cnt, psum, hits, te, td = want[row.bin]
+            assert row.n == cnt
+            assert row.mean_probability == pytest.approx(psum / cnt)
+            assert row.observed_rate == pytest.approx(hits / cnt)
+            assert row.mean_expected_days == pytest.approx(np.mean(te) if te else np.nan, nan_ok=True)
+            assert row.mean_days == pytest.approx(np.mean(td) if td else np.nan, nan_ok=True)
+        # ties share a bin whatever the row order; the bins' hits are the Brier rows' hits
+        again = M.calibration_table(frame.iloc[::-1], truth, k, customers=list(rel), bins=bins)
+        pd.testing.assert_frame_equal(tab, again)
+        s = M.evaluate_recommendations(frame, truth, k, customers=list(rel))
+        rate = (tab["observed_rate"] * tab["n"]).sum() / n
+        assert s["brier_base_rate"] == pytest.approx(rate * (1 - rate))
+
+
+def test_calibration_table_metric_bins_hold_equal_counts_without_ties():
+    rng = np.random.default_rng(5)
+    recs = pd.DataFrame({"customer": np.repeat(np.arange(50), 4), "rank": np.tile([1, 2, 3, 4], 50),
+                         "item": rng.integers(0, 20, 200), "probability": rng.permutation(200) / 200})
+    recs = recs.drop_duplicates(["customer", "item"])
+    truth = pd.DataFrame({"customer": np.arange(50), "item": rng.integers(0, 20, 50)})
+    tab = M.calibration_table(recs, truth, bins=8)
+    assert list(tab.columns) == ["bin", "n", "mean_probability", "observed_rate"]
+    assert tab["n"].sum() == len(recs) and tab["n"].max() - tab["n"].min() <= 1 and len(tab) == 8
+    assert tab["mean_probability"].is_monotonic_increasing
+    with pytest.raises(bm.InvalidParameterError, match="probability"):
+        M.calibration_table(recs.drop(columns="probability"), truth)
+    with pytest.raises(bm.InvalidParameterError, match="bins"):
+        M.calibration_table(recs, truth, bins=0)
+    empty = M.calibration_table(recs.assign(probability=np.nan), truth)
+    assert len(empty) == 0 and list(empty.columns) == ["bin", "n", "mean_probability", "observed_rate"]
 
 
 # ------------------------------------------------------------- recommend

@@ -17,6 +17,7 @@ from ..sequences import follow_ups
 from ..transactions import TransactionMatrix
 from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
                         first_purchases, history)
+from ._metrics import evaluate_recommendations
 
 sp = LazyModule("scipy.sparse")
 
@@ -762,113 +763,6 @@ def _rank_baseline(src: _Sources, kind: str, k: int, exclude_purchased: bool, ro
     if kind == "popularity":
         score = pop
     return _finish(cand.assign(score=score), src, k, kind)
-
-
-# ---------------------------------------------------------------- metrics
-
-def evaluate_recommendations(recs: pd.DataFrame, truth: pd.DataFrame, k: int | None = None, *,
-                             new_only: bool = False, customers=None) -> pd.Series:
-    """Hit rate, precision, recall and MAP at ``k`` of recommendations
-    against what the customers bought in the holdout.
-
-    Parameters
-    ----------
-    recs : DataFrame
-        ``customer``, ``rank``, ``item`` (as :func:`recommend` returns);
-        ``expected_days`` too for the timing error.
-    truth : DataFrame
-        ``customer``, ``unit`` (or ``item``), ``days`` to the first purchase
-        after the as-of time, ``bought_before`` — as
-        :attr:`Features.holdout_pairs`.
-    k : int, optional
-        Cut-off rank (default: the largest rank in ``recs``).
-    new_only : bool
-        Count only items the customer had never bought.
-    customers : list, optional
-        Customers judged (default: every customer with a holdout purchase
-        in ``truth``).  A customer without recommendations counts as a miss.
-
-    Returns
-    -------
-    Series
-        ``hit_rate`` (share of customers with at least one hit),
-        ``precision`` (hits / k), ``recall`` (hits / relevant items) and
-        ``map`` (mean average precision at k): hit rate and precision over
-        all customers judged, recall and MAP over those with at least one
-        relevant item; ``timing_mae_days`` and ``timing_median_ae_days``
-        over hits with a predicted timing, and ``timing_mae_half_horizon_days``,
-        the error of always answering half the horizon, for scale; the counts ``customers``,
-        ``customers_with_relevant``.
-
-    Examples
-    --------
-    >>> import basketmine as bm
-    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
-    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
-    ...                  quantity="Quantity", price="UnitPrice")
-    >>> f = bm.models.features(tm, "2011-09-01", horizon="90D")
-    >>> recs = bm.models.baseline_recommendations(tm, "repeat", k=10, asof="2011-09-01")
-    >>> scores = bm.models.evaluate_recommendations(recs, f.holdout_pairs)
-    >>> scores[["hit_rate", "precision", "recall", "map"]].round(3)
-    hit_rate     0.856
-    precision    0.321
-    recall       0.152
-    map          0.252
-    Name: value, dtype: float64
-    """
-    owner = "evaluate_recommendations"
-    for col in ("customer", "rank", "item"):
-        if col not in recs.columns:
-            raise InvalidParameterError(
-                f"The 'recs' parameter of {owner} must have a {col!r} column. Got columns {list(recs.columns)}.")
-    truth = truth.rename(columns={"unit": "item"})
-    for col in ("customer", "item"):
-        if col not in truth.columns:
-            raise InvalidParameterError(
-                f"The 'truth' parameter of {owner} must have a {col!r} column. Got columns {list(truth.columns)}.")
-    if k is None:
-        k = int(recs["rank"].max()) if len(recs) else 1
-    check(owner, "k", k, Interval("int", 1, None, "left"))
-    check(owner, "new_only", new_only, BOOL)
-    if customers is None:
-        customers = pd.unique(truth["customer"])
-    cust = pd.Index(customers)
-    rel = truth[truth["customer"].isin(cust)]
-    if new_only:
-        if "bought_before" not in rel.columns:
-            raise InvalidParameterError(
-                f"The 'truth' parameter of {owner} needs a 'bought_before' column when new_only=True.")
-        rel = rel[~rel["bought_before"].to_numpy(bool)]
-    r = recs[(recs["rank"] <= k) & recs["customer"].isin(cust)]
-    cols = ["customer", "item"] + (["days"] if "days" in rel.columns else [])
-    m = r.merge(rel[cols], on=["customer", "item"], how="left", indicator=True)
-    m["hit"] = m["_merge"] == "both"
-    n_rel = rel.groupby("customer").size().reindex(cust, fill_value=0)
-    hits = m.groupby("customer")["hit"].sum().reindex(cust, fill_value=0)
-    # average precision: sum over hits of precision at the hit's rank
-    m = m.sort_values(["customer", "rank"], kind="stable")
-    m["cum_hits"] = m.groupby("customer")["hit"].cumsum()
-    prec_at = np.where(m["hit"], m["cum_hits"] / m["rank"], 0.0)
-    ap_sum = pd.Series(prec_at, index=m.index).groupby(m["customer"]).sum().reindex(cust, fill_value=0.0)
-    has_rel = n_rel > 0
-    ap = ap_sum[has_rel] / np.minimum(n_rel[has_rel], k)
-    out = {
-        "hit_rate": float((hits > 0).mean()),
-        "precision": float((hits / k).mean()),
-        "recall": float((hits[has_rel] / n_rel[has_rel]).mean()) if has_rel.any() else np.nan,
-        "map": float(ap.mean()) if has_rel.any() else np.nan,
-    }
-    if "expected_days" in m.columns and "days" in m.columns:
-        e = (m["expected_days"] - m["days"]).abs()[m["hit"]].dropna()
-        out["timing_mae_days"] = float(e.mean()) if len(e) else np.nan
-        out["timing_median_ae_days"] = float(e.median()) if len(e) else np.nan
-        if "horizon_days" in recs.attrs or "horizon" in recs.attrs:
-            half = recs.attrs["horizon"] / pd.Timedelta(days=1) / 2
-            e0 = (half - m["days"]).abs()[m["hit"] & m["expected_days"].notna()]
-            out["timing_mae_half_horizon_days"] = float(e0.mean()) if len(e0) else np.nan
-    out["customers"] = len(cust)
-    out["customers_with_relevant"] = int(has_rel.sum())
-    return pd.Series(out, name="value")
 
 
 def recommendation_benchmark(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10,
