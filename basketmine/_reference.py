@@ -522,3 +522,123 @@ def mmr_order(items: list, score: dict, similarity, k: int, diversity: float) ->
         chosen.append(best)
         left.remove(best)
     return chosen
+
+
+def _tifu_groups(baskets: list, group_size: int, n_groups):
+    """A history (oldest first) as groups, newest group first, each group's
+    baskets newest first: groups of ``group_size`` counted back from the
+    newest basket, or ``n_groups`` groups of near-equal length with the
+    extra baskets in the newest groups."""
+    newest_first = baskets[::-1]
+    if n_groups is None:
+        return [newest_first[i:i + group_size] for i in range(0, len(newest_first), group_size)]
+    n = min(n_groups, len(baskets))
+    base, extra = divmod(len(baskets), n)
+    sizes = [base] * (n - extra) + [base + 1] * extra  # oldest group first
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(baskets[start:start + size])
+        start += size
+    return [g[::-1] for g in groups[::-1]]
+
+
+def tifu_knn_scores(baskets_by_customer: dict, group_size: int = 7, within_decay: float = 0.9,
+                    group_decay: float = 0.7, n_neighbors: int = 300, alpha: float = 0.5,
+                    n_groups=None, customers=None) -> dict:
+    """The twin of basketmine.models._nbr.tifu_knn, as {customer: {item:
+    score}} for every item with a score (before any top k).
+
+    ``baskets_by_customer`` maps a customer to their baskets (lists of
+    items, oldest first); repeated items count once and empty baskets are
+    ignored.  Hu et al., SIGIR 2020: group vector = sum over the group's
+    baskets of within_decay ** (places before the group's newest basket) x
+    the basket's 0/1 vector, over the group's length; customer vector = sum
+    over groups of group_decay ** (places before the newest group) x the
+    group vector, over the number of groups; score = alpha x own vector +
+    (1 - alpha) x mean vector of the n_neighbors nearest other customers
+    (squared Euclidean distance; distances within 1e-12 x (|x|^2 + the
+    largest |y|^2) of the n-th nearest tie with it, ties by customer key).
+    ``customers`` limits the customers scored (neighbours still come from
+    everyone).
+    """
+    import math
+    vectors = {}
+    for c in sorted(baskets_by_customer):
+        history = [set(b) for b in baskets_by_customer[c] if len(b)]
+        if not history:
+            continue
+        groups = _tifu_groups(history, group_size, n_groups)
+        vec: dict = {}
+        for g, group in enumerate(groups):
+            group_vec: dict = {}
+            for j, basket in enumerate(group):
+                for i in basket:
+                    group_vec[i] = group_vec.get(i, 0.0) + within_decay ** j
+            for i, v in group_vec.items():
+                vec[i] = vec.get(i, 0.0) + group_decay ** g * (v / len(group))
+        vectors[c] = {i: v / len(groups) for i, v in vec.items()}
+    norm = {c: math.fsum(v * v for v in x.values()) for c, x in vectors.items()}
+    out = {}
+    for c in (vectors if customers is None else [c for c in customers if c in vectors]):
+        x = vectors[c]
+        others = []
+        for d, y in vectors.items():
+            if d != c:
+                dist = math.fsum((x.get(i, 0.0) - y.get(i, 0.0)) ** 2 for i in set(x) | set(y))
+                others.append((dist, d))
+        others.sort()
+        nbrs = [d for _, d in others]
+        if len(others) > n_neighbors:
+            edge, tol = others[n_neighbors - 1][0], 1e-12 * (norm[c] + max(norm.values()))
+            inside = [d for dist, d in others if dist < edge - tol]
+            tied = sorted(d for dist, d in others if abs(dist - edge) <= tol)
+            nbrs = inside + tied[:n_neighbors - len(inside)]
+        mean: dict = {}
+        for d in nbrs:
+            for i, v in vectors[d].items():
+                mean[i] = mean.get(i, 0.0) + v
+        score = {i: alpha * v for i, v in x.items()}
+        for i, v in mean.items():
+            score[i] = score.get(i, 0.0) + (1 - alpha) * v / len(nbrs)
+        out[c] = {i: s for i, s in score.items() if s > 0}
+    return out
+
+
+def up_cf_scores(baskets_by_customer: dict, recency=5, asymmetry: float = 0.25, locality: float = 5,
+                 customers=None) -> dict:
+    """The twin of basketmine.models._nbr.up_cf, as {customer: {item:
+    score}} for every item with a score (before any top k).
+
+    Faggioli, Polato and Aiolli, UMAP 2020: pi_v(i) = (baskets among v's
+    last r holding i) / min(r, |B_v|); s(u, v) = |I_u & I_v| / (|I_u| **
+    alpha x |I_v| ** (1 - alpha)) over the items each ever bought; score_u(i)
+    = sum over every customer v (u included) of s(u, v) ** q x pi_v(i).
+    Repeated items count once and empty baskets are ignored.
+    """
+    histories = {}
+    for c in sorted(baskets_by_customer):
+        history = [set(b) for b in baskets_by_customer[c] if len(b)]
+        if history:
+            histories[c] = history
+    bought = {c: set().union(*h) for c, h in histories.items()}
+    popularity = {}
+    for c, history in histories.items():
+        recent = history if recency is None else history[-recency:]
+        counts: dict = {}
+        for basket in recent:
+            for i in basket:
+                counts[i] = counts.get(i, 0) + 1
+        popularity[c] = {i: n / len(recent) for i, n in counts.items()}
+    out = {}
+    for u in (histories if customers is None else [c for c in customers if c in histories]):
+        score: dict = {}
+        for v in histories:
+            overlap = len(bought[u] & bought[v])
+            if not overlap:
+                continue
+            sim = overlap / (len(bought[u]) ** asymmetry * len(bought[v]) ** (1 - asymmetry))
+            w = sim ** locality
+            for i, p in popularity[v].items():
+                score[i] = score.get(i, 0.0) + w * p
+        out[u] = {i: s for i, s in score.items() if s > 0}
+    return out
