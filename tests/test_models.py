@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 import basketmine as bm
 from basketmine import _reference as ref
@@ -115,18 +116,30 @@ def test_category_level(tm):
 
 
 # ------------------------------------------------------------- pieces
-def test_top_per_row_equals_sorting():
+@pytest.mark.parametrize("positive", [True, False])
+def test_top_per_csr_row_equals_sorting(positive):
     rng = np.random.default_rng(1)
-    rows = rng.integers(0, 20, 500)
-    cols = rng.integers(0, 50, 500)
-    vals = rng.integers(0, 5, 500).astype(float)
-    r, c, v, _ = R._top_per_row(rows, cols, vals, 3)
-    got = set(zip(r.tolist(), c.tolist()))
-    want = set()
-    for row in np.unique(rows):
-        m = rows == row
-        want |= {(int(row), int(cc)) for _, cc in sorted(zip(-vals[m], cols[m]))[:3]}
-    assert got == want
+    for _ in range(5):
+        dense = rng.integers(-2, 5, (20, 50)).astype(float) * (rng.random((20, 50)) < 0.3)
+        M = sp.csr_matrix(dense)
+        r, c, v = R._top_per_csr_row(M, 3, positive=positive)
+        assert np.all(np.diff(r) >= 0)
+        got = set(zip(r.tolist(), c.tolist()))
+        want = set()
+        for row in range(M.shape[0]):
+            cols = M[row].indices
+            vals = M[row].toarray().ravel()[cols]
+            top = sorted(zip(-vals, cols))[:3]
+            want |= {(row, int(cc)) for mv, cc in top if not positive or -mv > 0}
+        assert got == want
+        np.testing.assert_array_equal(v, dense[r, c])
+
+
+def test_pair_lookup_equals_indexing():
+    rng = np.random.default_rng(2)
+    dense = rng.random((30, 40)) * (rng.random((30, 40)) < 0.2)
+    rows, cols = rng.integers(0, 30, 300), rng.integers(0, 40, 300)
+    np.testing.assert_array_equal(R._pair_lookup(sp.csr_matrix(dense), rows, cols), dense[rows, cols])
 
 
 def test_cooccurrence_equals_brute_force():

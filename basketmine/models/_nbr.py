@@ -22,7 +22,7 @@ from .._validation import NONE, Interval, InvalidParameterError, check
 
 sp = LazyModule("scipy.sparse")
 
-__all__ = ["tifu_knn", "up_cf"]
+__all__ = ["tifu_knn", "tifu_parts", "up_cf"]
 
 #: Most customers scored in one block.
 _BLOCK_ROWS = 256
@@ -338,44 +338,102 @@ def tifu_knn(basket_customer, basket_time, indptr, indices, n_customers, n_items
     """
     owner = "tifu_knn"
     check(owner, "k", k, _POSITIVE)
+    check(owner, "alpha", alpha, _UNIT)
+    h, X, act = _tifu_history(owner, basket_customer, basket_time, indptr, indices, n_customers, n_items,
+                              group_size, within_decay, group_decay, n_neighbors, n_groups)
+    ex = _exclusions(owner, exclude, h.n_customers, h.n_items)
+    parts = []
+    for lo, hi, mean in _neighbour_means(X, n_neighbors if alpha < 1 else 0):
+        S = mean
+        S *= 1.0 - alpha
+        own = X[lo:hi].tocoo()
+        S[own.row, own.col] += alpha * own.data
+        r, c, v, rank = _top_k(S, k, None if ex is None else ex[act[lo:hi]])
+        parts.append((act[lo + r], c, v, rank))
+    return _frame(parts)
+
+
+def tifu_parts(basket_customer, basket_time, indptr, indices, n_customers, n_items, *, n_top=200,
+               group_size=7, within_decay=0.9, group_decay=0.7, n_neighbors=300, n_groups=None):
+    """TIFU-KNN's two parts, for use as features: each customer's own
+    time-decayed item-frequency vector, and the mean of the vectors of their
+    ``n_neighbors`` nearest customers with only its ``n_top`` largest entries
+    per customer kept (the rest of it is small and would make the matrix
+    dense).  Parameters as :func:`tifu_knn`; returns two sparse matrices
+    (``n_customers x n_items``).  ``alpha * own + (1 - alpha) * mean`` is
+    TIFU-KNN's score wherever the mean was kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from basketmine.models._nbr import tifu_parts
+    >>> own, mean = tifu_parts(np.array([0, 0, 1]), np.array([1.0, 2.0, 1.5]), np.array([0, 2, 3, 5]),
+    ...                        np.array([0, 1, 1, 1, 2]), 2, 3, group_size=2)
+    >>> own.toarray().round(2)
+    array([[0.45, 0.95, 0.  ],
+           [0.  , 1.  , 1.  ]])
+    >>> mean.toarray().round(2)
+    array([[0.  , 1.  , 1.  ],
+           [0.45, 0.95, 0.  ]])
+    """
+    owner = "tifu_parts"
+    check(owner, "n_top", n_top, _POSITIVE)
+    h, X, act = _tifu_history(owner, basket_customer, basket_time, indptr, indices, n_customers, n_items,
+                              group_size, within_decay, group_decay, n_neighbors, n_groups)
+    rows, cols, vals = [], [], []
+    for lo, hi, mean in _neighbour_means(X, n_neighbors):
+        r, c, v, _ = _top_k(mean, n_top)
+        rows.append(act[lo + r])
+        cols.append(c)
+        vals.append(v)
+    shape = (h.n_customers, h.n_items)
+    x = X.tocoo()
+    own = sp.csr_matrix((x.data, (act[x.row], x.col)), shape=shape)
+    if not rows:
+        return own, sp.csr_matrix(shape)
+    mean = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape)
+    return own, mean
+
+
+def _tifu_history(owner, basket_customer, basket_time, indptr, indices, n_customers, n_items, group_size,
+                  within_decay, group_decay, n_neighbors, n_groups):
+    """The checked history, the customers' vectors (rows: customers with a basket) and those customers."""
     check(owner, "group_size", group_size, _POSITIVE)
     check(owner, "n_groups", n_groups, (NONE, _POSITIVE))
     check(owner, "within_decay", within_decay, _UNIT)
     check(owner, "group_decay", group_decay, _UNIT)
     check(owner, "n_neighbors", n_neighbors, _POSITIVE)
-    check(owner, "alpha", alpha, _UNIT)
     h = _History(owner, basket_customer, basket_time, indptr, indices, n_customers, n_items)
-    ex = _exclusions(owner, exclude, h.n_customers, h.n_items)
     act = h.active
     X = h.matrix(_tifu_weights(h, group_size, n_groups, within_decay, group_decay)[h.line_basket])[act]
-    n_a = len(act)
+    return h, X, act
+
+
+def _neighbour_means(X, n_neighbors: int):
+    """For blocks of rows of ``X``: (lo, hi, dense mean of each row's
+    ``n_neighbors`` nearest other rows by Euclidean distance); zeros when
+    ``n_neighbors`` is 0 or there is no other row."""
+    n_a, n_items = X.shape
     n_nb = min(n_neighbors, n_a - 1)
-    if n_nb > 0 and alpha < 1:
+    if n_nb > 0:
         sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
         sq_max = sq.max()
         XT = X.T.tocsr()
-    parts = []
-    step = _block_rows(max(h.n_items, n_a))
+    step = _block_rows(max(n_items, n_a))
     for lo in range(0, n_a, step):
         hi = min(lo + step, n_a)
-        own = X[lo:hi]
-        if n_nb > 0 and alpha < 1:
-            dist = (own @ XT).toarray()  # squared distances |x|^2 + |y|^2 - 2 x.y
+        if n_nb > 0:
+            dist = (X[lo:hi] @ XT).toarray()  # squared distances |x|^2 + |y|^2 - 2 x.y
             dist *= -2.0
             dist += sq[None, :]
             dist += sq[lo:hi, None]
             dist[np.arange(hi - lo), np.arange(lo, hi)] = np.inf  # not one's own neighbour
             nbrs = _select(dist, n_nb, False, _TIE * (sq[lo:hi, None] + sq_max))
             weight = np.zeros((n_a, hi - lo))  # neighbours' weights, transposed for XT @ weight
-            weight[nbrs.ravel(), np.repeat(np.arange(hi - lo), n_nb)] = (1.0 - alpha) / n_nb
-            S = _transpose(XT @ weight)
+            weight[nbrs.ravel(), np.repeat(np.arange(hi - lo), n_nb)] = 1.0 / n_nb
+            yield lo, hi, _transpose(XT @ weight)
         else:
-            S = np.zeros((hi - lo, h.n_items))
-        own = own.tocoo()
-        S[own.row, own.col] += alpha * own.data
-        r, c, v, rank = _top_k(S, k, None if ex is None else ex[act[lo:hi]])
-        parts.append((act[lo + r], c, v, rank))
-    return _frame(parts)
+            yield lo, hi, np.zeros((hi - lo, n_items))
 
 
 # ---------------------------------------------------------------- UP-CF@r

@@ -18,29 +18,60 @@ from ..transactions import TransactionMatrix
 from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
                         first_purchases, history)
 from ._metrics import evaluate_recommendations
+from ._nbr import tifu_knn, tifu_parts, up_cf
 
 sp = LazyModule("scipy.sparse")
 
-__all__ = ["BASELINES", "METHODS", "Recommender", "baseline_recommendations", "evaluate_recommendations",
-           "recommend", "recommendation_benchmark"]
+__all__ = ["BASELINES", "METHODS", "Recommender", "baseline_recommendations",
+           "evaluate_recommendations", "recommend", "recommendation_benchmark"]
 
 #: Candidate sources of the recommender.
-METHODS = ("repeat", "cooccurrence", "follow_ups", "rules", "popularity")
-#: Single-source rankings usable as baselines (each padded with popularity).
-BASELINES = ("popularity", "repeat", "cooccurrence", "rules", "follow_ups")
+METHODS = ("repeat", "tifu_knn", "cooccurrence", "follow_ups", "rules", "popularity")
+#: Rankings usable as baselines: the single sources (each padded with
+#: popularity) and the two next-basket methods TIFU-KNN and UP-CF@r.
+BASELINES = ("popularity", "repeat", "cooccurrence", "rules", "follow_ups", "tifu_knn", "up_cf")
 
 _CUSTOMER_COLS = ["n_baskets", "frequency", "recency_days", "tenure_days", "n_units", "basket_size",
                   "spend_total", "spend_mean", "ipt_median", "baskets_30d", "baskets_90d"]
+_DAY = pd.Timedelta(days=1)
+#: Weight of the strongest single source's rank beside the ranker's (chosen on the earliest
+#: cut-offs of benchmarks/bench_recommend.py).
+_BLEND = 0.5
 
 
-def _top_per_row(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int):
-    """Keep the ``n`` largest values of each row (ties by column)."""
-    order = np.lexsort((cols, -vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    start = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
-    rank = np.arange(len(rows)) - np.repeat(start, np.diff(np.r_[start, len(rows)]))
-    keep = rank < n
-    return rows[keep], cols[keep], vals[keep], rank[keep]
+def _top_per_csr_row(M, n: int, positive: bool = True):
+    """Rows, columns and values of each row's ``n`` largest entries of a
+    sparse matrix (ties by column; only positive ones with ``positive``),
+    in row-major order."""
+    M = M.tocsr()
+    M.sum_duplicates()
+    M.sort_indices()
+    indptr, ind, dat = M.indptr, M.indices, M.data
+    lens = np.diff(indptr)
+    keep = dat > 0 if positive else np.ones(len(dat), bool)
+    for i in np.flatnonzero(lens > n):
+        a, b = indptr[i], indptr[i + 1]
+        d = dat[a:b]
+        kth = np.partition(d, len(d) - n)[len(d) - n]
+        mk = d > kth
+        need = n - int(mk.sum())
+        mk[np.flatnonzero(d == kth)[:need]] = True
+        keep[a:b] &= mk
+    rows = np.repeat(np.arange(M.shape[0]), lens)
+    return rows[keep].astype(np.int64), ind[keep].astype(np.int64), dat[keep]
+
+
+def _pair_lookup(M, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``M[rows[i], cols[i]]`` for many pairs of a sparse matrix (0 where absent)."""
+    M = M.tocsr()
+    M.sum_duplicates()
+    M.sort_indices()
+    n_cols = M.shape[1]
+    key = np.repeat(np.arange(M.shape[0], dtype=np.int64), np.diff(M.indptr)) * n_cols + M.indices
+    q = np.asarray(rows, np.int64) * n_cols + np.asarray(cols, np.int64)
+    pos = np.minimum(np.searchsorted(key, q), max(len(key) - 1, 0))
+    found = (key[pos] == q) if len(key) else np.zeros(len(q), bool)
+    return np.where(found, M.data[pos] if len(key) else 0.0, 0.0)
 
 
 class _Sources:
@@ -54,6 +85,8 @@ class _Sources:
         self.hist: History = history(log, asof)
         self.cust = customer_features(log, asof, self.hist, windows=(30, 90), n_shares=0)
         self.n_cust = len(self.hist.customer_codes)
+        self.span = asof - pd.Timestamp(log.times.min()) if log.n_baskets else pd.Timedelta(0)
+        self.skipped: dict = {}      # source -> why it could not run on this history
         self._parts: dict = {}
         self._units()
         self._bgnbd()
@@ -62,7 +95,7 @@ class _Sources:
     def _units(self):
         pairs = self.hist.pairs
         nU = self.log.n_items
-        h_days = self.horizon / pd.Timedelta(days=1)
+        h_days = self.horizon / _DAY
         u = pairs["unit"].to_numpy()
         self.n_buyers = np.bincount(u, minlength=nU).astype(np.float64)
         recent = pairs["last_days"].to_numpy() <= h_days
@@ -71,10 +104,21 @@ class _Sources:
         lines = self._lines_in(h_days, 2 * h_days)
         self.pop_prev = np.bincount(lines, minlength=nU) / max(self.n_cust, 1)
         self.pop_month = np.bincount(self._lines_in(-1.0, 30.0), minlength=nU) / max(self.n_cust, 1)
-        rep = pairs["baskets"].to_numpy() >= 2
+        b = pairs["baskets"].to_numpy()
+        rep = b >= 2
         with np.errstate(invalid="ignore", divide="ignore"):
             self.repeat_rate = np.bincount(u[rep], minlength=nU) / self.n_buyers
+            # each unit's typical re-purchase interval over its repeat buyers
+            span = (pairs["first_days"].to_numpy() - pairs["last_days"].to_numpy())[rep]
+            iv = pd.Series(span / (b[rep] - 1)).groupby(u[rep]).median()
+        self.unit_interval = np.full(nU, np.nan)
+        self.unit_interval[iv.index.to_numpy()] = iv.to_numpy()
         self.pop_all = self.n_buyers / max(self.n_cust, 1)
+        # each customer's share of purchases that were of items bought before
+        c = pairs["customer"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.repeat_ratio = (np.bincount(c, weights=b - 1.0, minlength=self.n_cust)
+                                 / np.bincount(c, weights=b.astype(np.float64), minlength=self.n_cust))
 
     def _lines_in(self, lo_days: float, hi_days: float) -> np.ndarray:
         """Unit of each distinct (customer, unit) bought between lo and hi days before as-of."""
@@ -92,21 +136,35 @@ class _Sources:
         self.p_alive = np.ones(self.n_cust)
         self.expected = np.full(self.n_cust, np.nan)
         self.median_next = np.full(self.n_cust, np.nan)
+        self.bgnbd = None
+        if self.n_cust < 20 or not (X["frequency"] > 0).any():
+            self.skipped["BG/NBD"] = "fewer than 20 customers or no repeat customer before the as-of time"
+            return
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", RuntimeWarning)
                 m = BetaGeo().fit(X)
             self.p_alive = m.probability_alive(X).to_numpy()
-            self.expected = m.expected_purchases(self.horizon / pd.Timedelta(days=1), X).to_numpy()
+            self.expected = m.expected_purchases(self.horizon / _DAY, X).to_numpy()
             self.median_next = m.median_time_to_purchase(X).to_numpy()
             self.bgnbd = m
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError):  # too little data to fit
-            self.bgnbd = None
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as e:  # too little data to fit
+            self.skipped["BG/NBD"] = f"the fit failed on this history ({e})"
+
+    def _basket_arrays(self):
+        """Per basket: customer row (-1 without one), time; and the baskets' items."""
+        log = self.log
+        cc = log.customer_codes
+        row = np.where(cc >= 0, self.hist.row_of(len(log.customer_labels))[np.maximum(cc, 0)], -1)
+        return row, log.times, log.indptr, log.indices
 
     # ------------------------------------------------------------- sources
     def repeat(self) -> pd.DataFrame:
-        return self.hist.pairs[["customer", "unit"]]
+        """The customer's own items: the ``n_repeat`` with the largest decayed frequency."""
+        V, _ = self.tifu()
+        r, c, _ = _top_per_csr_row(V, self.p["n_repeat"])
+        return pd.DataFrame({"customer": r, "unit": c})
 
     def popular_units(self, n: int) -> np.ndarray:
         score = self.pop_recent + 1e-9 * self.pop_all
@@ -116,6 +174,25 @@ class _Sources:
         top = self.popular_units(self.p["n_popular"])
         return pd.DataFrame({"customer": np.repeat(np.arange(self.n_cust), len(top)),
                              "unit": np.tile(top, self.n_cust)})
+
+    def tifu(self):
+        """The customers' time-decayed item-frequency vectors and their
+        nearest neighbours' mean (TIFU-KNN's two parts), computed once."""
+        if "tifu" not in self._parts:
+            row, times, indptr, indices = self._basket_arrays()
+            self._parts["tifu"] = tifu_parts(row, times, indptr, indices, self.n_cust, self.log.n_items,
+                                             n_top=self.p["n_tifu"] * 4, n_neighbors=self.p["n_knn"])
+        return self._parts["tifu"]
+
+    def tifu_scores(self, alpha: float = 0.5):
+        V, N = self.tifu()
+        return (alpha * V + (1.0 - alpha) * N).tocsr()
+
+    def tifu_knn(self) -> pd.DataFrame:
+        """The best items of TIFU-KNN's score (own decayed frequencies and
+        the neighbours')."""
+        r, c, v = _top_per_csr_row(self.tifu_scores(), self.p["n_tifu"])
+        return pd.DataFrame({"customer": r, "unit": c})
 
     def similarity_counts(self):
         """Customers per item (``n``) and per item pair (``C``, sparse), computed once."""
@@ -129,30 +206,37 @@ class _Sources:
         """Item-to-item cosine over customers, pruned to each item's nearest
         neighbours, summed over the customer's items."""
         B, n, C = self.similarity_counts()
-        C = C.tocoo()
-        off = C.row != C.col
-        r, c, v = C.row[off], C.col[off], C.data[off]
-        v = v / np.sqrt(n[r] * n[c])
-        r, c, v, _ = _top_per_row(r.astype(np.int64), c.astype(np.int64), v, self.p["n_neighbors"])
+        inv = 1.0 / np.sqrt(np.maximum(n, 1.0))
+        lens = np.diff(C.indptr)
+        data = C.data * inv[C.indices]
+        data *= np.repeat(inv, lens)
+        data[C.indices == np.repeat(np.arange(C.shape[0], dtype=C.indices.dtype), lens)] = 0.0  # not itself
+        C = sp.csr_matrix((data, C.indices, C.indptr), shape=C.shape)
+        r, c, v = _top_per_csr_row(C, self.p["n_neighbors"])
         K = sp.csr_matrix((v, (r, c)), shape=C.shape)
-        S = (B @ K).tocoo()
-        rr, cc, vv, _ = _top_per_row(S.row.astype(np.int64), S.col.astype(np.int64), S.data,
-                                     self.p["n_cooccurrence"])
+        rr, cc, vv = _top_per_csr_row((B @ K).tocsr(), self.p["n_cooccurrence"])
         nb = np.asarray(B.sum(axis=1)).ravel()
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = vv / nb[rr]
         return pd.DataFrame({"customer": rr, "unit": cc, "cooc": vv, "cooc_mean": mean})
 
+    def _skip(self, source: str, why: str) -> pd.DataFrame:
+        self.skipped[source] = why
+        return pd.DataFrame({"customer": np.zeros(0, np.int64), "unit": np.zeros(0, np.int64)})
+
     def follow_ups(self) -> pd.DataFrame:
         """Follow-up rules A -> B fired by the customer's purchases of A."""
+        within = self.horizon
+        if self.span <= within:  # no purchase could be followed for a whole horizon
+            return self._skip("follow_ups", f"the history ({self.span.days} days) is not longer than the "
+                                            f"horizon ({within.days} days)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fu = follow_ups(self.log.select(self.log.customer_codes >= 0), within=self.horizon,
+            fu = follow_ups(self.log.select(self.log.customer_codes >= 0), within=within,
                             min_support=self.p["follow_up_support"], max_antecedent_len=1,
                             observation_end=self.asof)
         if fu.empty:
-            return pd.DataFrame(columns=["customer", "unit", "fu_conf", "fu_conf_recent", "fu_lift",
-                                         "fu_due", "fu_n", "fu_from", "fu_lag"])
+            return self._skip("follow_ups", "no follow-up rule reaches the least support")
         code = self.log.code_of
         a = code([next(iter(s)) for s in fu["antecedents"]])
         b = code(list(fu["consequent"]))
@@ -160,20 +244,19 @@ class _Sources:
                               "lift": fu["lift"].to_numpy(), "lag": fu["lag_days_median"].to_numpy()})
         pairs = self.hist.pairs[["customer", "unit", "last_days"]].rename(columns={"unit": "a"})
         m = pairs.merge(rules, on="a")
-        h_days = self.horizon / pd.Timedelta(days=1)
+        h_days = self.horizon / _DAY
         m["recent_conf"] = np.where(m["last_days"].to_numpy() < h_days, m["conf"].to_numpy(), 0.0)
         m["due"] = m["lag"] - m["last_days"]
         m = m.sort_values(["customer", "unit", "recent_conf", "conf", "a"],
                           ascending=[True, True, False, False, True], kind="stable")
         g = m.groupby(["customer", "unit"], sort=False)
         best = g.head(1).reset_index(drop=True)
-        out = pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
-                            "fu_conf": g["conf"].max().to_numpy(),
-                            "fu_conf_recent": best["recent_conf"].to_numpy(),
-                            "fu_lift": best["lift"].to_numpy(), "fu_due": best["due"].to_numpy(),
-                            "fu_n": g.size().to_numpy(), "fu_from": best["a"].to_numpy(),
-                            "fu_lag": best["lag"].to_numpy()})
-        return out
+        return pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
+                             "fu_conf": g["conf"].max().to_numpy(),
+                             "fu_conf_recent": best["recent_conf"].to_numpy(),
+                             "fu_lift": best["lift"].to_numpy(), "fu_due": best["due"].to_numpy(),
+                             "fu_n": g.size().to_numpy(), "fu_from": best["a"].to_numpy(),
+                             "fu_lag": best["lag"].to_numpy()})
 
     def rules(self) -> pd.DataFrame:
         """Association rules A -> b fired by the items of the customer's last basket."""
@@ -183,7 +266,7 @@ class _Sources:
             its = frequent_itemsets(log, self.p["rule_support"], max_len=2)
             ar = association_rules(its, "confidence", self.p["rule_confidence"], max_consequent_len=1)
         if ar.empty:
-            return pd.DataFrame(columns=["customer", "unit", "ar_conf", "ar_lift", "ar_from"])
+            return self._skip("rules", "no association rule reaches the least support and confidence")
         code = log.code_of
         a = code([next(iter(s)) for s in ar["antecedents"]])
         b = code([next(iter(s)) for s in ar["consequents"]])
@@ -200,69 +283,110 @@ class _Sources:
                              "ar_conf": best["conf"].to_numpy(), "ar_lift": best["lift"].to_numpy(),
                              "ar_from": best["a"].to_numpy()})
 
+    def baseline_top(self, kind: str, k: int, exclude_purchased: bool) -> pd.DataFrame:
+        """TIFU-KNN's or UP-CF@r's own top ``k`` per customer (as baselines)."""
+        row, times, indptr, indices = self._basket_arrays()
+        ex = self.hist.matrix if exclude_purchased else None
+        if kind == "tifu_knn":
+            return tifu_knn(row, times, indptr, indices, self.n_cust, self.log.n_items, k, exclude=ex,
+                            n_neighbors=self.p["n_knn"])
+        return up_cf(row, times, indptr, indices, self.n_cust, self.log.n_items, k, exclude=ex)
+
     # ------------------------------------------------------------ table
-    def candidates(self, methods) -> pd.DataFrame:
+    def candidates(self, methods, rows=None) -> pd.DataFrame:
+        """Every source's (customer, unit) pairs with the ranker's features
+        (only for the customer rows ``rows``, when given)."""
         parts = {}
         for m in methods:  # each source is computed once per as-of time and shared
             if m not in self._parts:
                 self._parts[m] = getattr(self, m)()
             parts[m] = self._parts[m]
-        keys = pd.concat([p[["customer", "unit"]] for p in parts.values()], ignore_index=True)
-        keys = keys.drop_duplicates().astype(np.int64)
-        cand = keys.sort_values(["customer", "unit"], kind="stable").reset_index(drop=True)
+        keys = np.concatenate([p["customer"].to_numpy(np.int64) * self.log.n_items + p["unit"].to_numpy(np.int64)
+                               for p in parts.values()] or [np.zeros(0, np.int64)])
+        if rows is not None:
+            keys = keys[np.isin(keys // self.log.n_items, rows)]
+        keys = np.unique(keys)
+        cand = pd.DataFrame({"customer": keys // self.log.n_items, "unit": keys % self.log.n_items})
         for m in ("cooccurrence", "follow_ups", "rules"):
-            if m in parts:
-                cand = cand.merge(parts[m].astype({"customer": np.int64, "unit": np.int64}),
-                                  on=["customer", "unit"], how="left")
+            if m in parts and len(parts[m]):
+                p = parts[m]
+                pk = p["customer"].to_numpy(np.int64) * self.log.n_items + p["unit"].to_numpy(np.int64)
+                pos = np.minimum(np.searchsorted(keys, pk), max(len(keys) - 1, 0))
+                there = (keys[pos] == pk) if len(keys) else np.zeros(len(pk), bool)
+                pos = pos[there]
+                for col in p.columns.drop(["customer", "unit"]):
+                    full = np.full(len(keys), np.nan)
+                    full[pos] = p[col].to_numpy(np.float64)[there]
+                    cand[col] = full
         for col in ("cooc", "cooc_mean", "fu_conf", "fu_conf_recent", "fu_lift", "fu_n", "ar_conf",
                     "ar_lift"):
-            if col not in cand:
-                cand[col] = 0.0
-            cand[col] = cand[col].fillna(0.0).astype(np.float64)
+            cand[col] = cand[col].fillna(0.0) if col in cand else 0.0
         for col in ("fu_due", "fu_lag", "fu_from", "ar_from"):
             if col not in cand:
                 cand[col] = np.nan
+        c = cand["customer"].to_numpy()
+        u = cand["unit"].to_numpy()
         hp = self.hist.pairs
-        cand = cand.merge(hp, on=["customer", "unit"], how="left")
-        cand["baskets"] = cand["baskets"].fillna(0.0)
-        cand["bought_before"] = cand["baskets"] > 0
+        hk = hp["customer"].to_numpy(np.int64) * self.log.n_items + hp["unit"].to_numpy(np.int64)
+        pos = np.minimum(np.searchsorted(hk, keys), max(len(hk) - 1, 0))
+        had = (hk[pos] == keys) if len(hk) else np.zeros(len(keys), bool)
+        for col in ("baskets", "first_days", "last_days"):
+            v = hp[col].to_numpy(np.float64)[pos] if len(hk) else np.zeros(len(keys))
+            cand[col] = np.where(had, v, 0.0 if col == "baskets" else np.nan)
+        cand["bought_before"] = had
         with np.errstate(invalid="ignore", divide="ignore"):
             interval = (cand["first_days"] - cand["last_days"]) / (cand["baskets"] - 1)
         cand["interval"] = interval.where(cand["baskets"] >= 2)
         cand["repeat_due"] = cand["interval"] - cand["last_days"]
-        u = cand["unit"].to_numpy()
+        cand["unit_interval"] = self.unit_interval[u]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cand["due_ratio"] = cand["last_days"] / cand["interval"]
+            cand["unit_due_ratio"] = cand["last_days"] / cand["unit_interval"]
+        V, N = self.tifu()
+        cand["tifu_own"] = _pair_lookup(V, c, u)
+        cand["tifu_nbr"] = _pair_lookup(N, c, u)
+        cand["tifu"] = 0.5 * cand["tifu_own"] + 0.5 * cand["tifu_nbr"]
         cand["pop_all"] = self.pop_all[u]
         cand["pop_recent"] = self.pop_recent[u]
         cand["pop_prev"] = self.pop_prev[u]
         cand["pop_month"] = self.pop_month[u]
         cand["repeat_rate"] = self.repeat_rate[u]
-        c = cand["customer"].to_numpy()
         for col in _CUSTOMER_COLS:
             cand[col] = self.cust[col].to_numpy()[c]
+        cand["repeat_ratio"] = self.repeat_ratio[c]
         cand["p_alive"] = self.p_alive[c]
         cand["expected_purchases"] = self.expected[c]
         cand["median_next"] = self.median_next[c]
         cand["share_of_customer"] = cand["baskets"] / cand["n_baskets"]
         # ranks within the customer's candidates: what a per-customer ordering needs
-        g = cand.assign(neg_last=-cand["last_days"].fillna(1e9)).groupby("customer")
-        cand["cooc_rank"] = g["cooc"].rank(ascending=False, method="first")
-        cand["repeat_rank"] = (cand.assign(key=cand["baskets"] * 1e6 - cand["last_days"].fillna(1e6))
-                               .groupby("customer")["key"].rank(ascending=False, method="first"))
-        cand["recency_rank"] = g["neg_last"].rank(ascending=False, method="first")
-        cand["fu_rank"] = g["fu_conf_recent"].rank(ascending=False, method="first")
-        cand["pop_rank"] = g["pop_recent"].rank(ascending=False, method="first")
-        cand["pop_month_rank"] = g["pop_month"].rank(ascending=False, method="first")
-        # the repeat ranking with popularity breaking ties
-        cand["repeat_pop_rank"] = (cand.assign(key=cand["baskets"] + cand["pop_recent"] / 2)
-                                   .groupby("customer")["key"].rank(ascending=False, method="first"))
+        for col, key in (("tifu_rank", cand["tifu"]), ("tifu_nbr_rank", cand["tifu_nbr"]),
+                         ("cooc_rank", cand["cooc"]), ("fu_rank", cand["fu_conf_recent"]),
+                         ("pop_rank", cand["pop_recent"]), ("pop_month_rank", cand["pop_month"]),
+                         ("recency_rank", -cand["last_days"].fillna(1e9)),
+                         ("repeat_rank", cand["baskets"] * 1e6 - cand["last_days"].fillna(1e6))):
+            cand[col] = _rank_within(c, key.to_numpy(np.float64))
         return cand
+
+
+def _rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """1-based rank of ``key`` (largest first, ties by position) within each
+    group of a sorted ``groups`` array."""
+    order = np.lexsort((np.arange(len(key)), -key, groups))
+    g = groups[order]
+    start = np.r_[0, np.flatnonzero(np.diff(g)) + 1] if len(g) else np.zeros(0, np.int64)
+    rank = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)])) + 1
+    out = np.empty(len(key))
+    out[order] = rank
+    return out
 
 
 #: The ranker's feature columns.
 FEATURES = ["baskets", "first_days", "last_days", "interval", "repeat_due", "share_of_customer",
-            "cooc", "cooc_mean", "cooc_rank", "repeat_rank", "recency_rank", "fu_rank", "pop_rank", "pop_month_rank", "repeat_pop_rank", "fu_conf", "fu_conf_recent", "fu_lift", "fu_due", "fu_n",
-            "ar_conf", "ar_lift", "pop_all", "pop_recent", "pop_prev", "pop_month", "repeat_rate", *_CUSTOMER_COLS,
-            "p_alive", "expected_purchases"]
+            "unit_interval", "due_ratio", "unit_due_ratio", "tifu_own", "tifu_nbr", "tifu", "tifu_rank",
+            "tifu_nbr_rank", "cooc", "cooc_mean", "cooc_rank", "repeat_rank", "recency_rank", "fu_rank",
+            "pop_rank", "pop_month_rank", "fu_conf", "fu_conf_recent", "fu_lift", "fu_due", "fu_n",
+            "ar_conf", "ar_lift", "pop_all", "pop_recent", "pop_prev", "pop_month", "repeat_rate",
+            *_CUSTOMER_COLS, "repeat_ratio", "p_alive", "expected_purchases"]
 
 
 #: The timing model's features: the ranker's and the rule-based timings.
@@ -272,33 +396,66 @@ TIMING_FEATURES = FEATURES + ["median_next"]
 def _matrix(cand: pd.DataFrame, columns=None) -> np.ndarray:
     """A model's input; a missing value (no interval, no rule fired) becomes -1e6, below any
     real value, so that a column missing throughout still trains."""
-    return np.nan_to_num(cand[columns or FEATURES].to_numpy(np.float64), nan=-1e6)
+    cols = columns or FEATURES
+    X = np.empty((len(cand), len(cols)))
+    for j, col in enumerate(cols):
+        X[:, j] = cand[col].to_numpy(np.float64)
+    return np.nan_to_num(X, copy=False, nan=-1e6)
 
 
-def _labels(log: TransactionMatrix, hist: History, start: pd.Timestamp, end: pd.Timestamp) -> dict:
-    """(customer row, unit) -> days from ``start`` to the first purchase in
-    [start, end), for the customers of ``hist``."""
-    first = first_purchases(log.between(start, end), hist, start)
-    return dict(zip(zip(first["r"].tolist(), first["unit"].tolist()), first["days"].tolist()))
+def _labels(first: pd.DataFrame, cand: pd.DataFrame, n_items: int) -> np.ndarray:
+    """Days to each candidate's first purchase in the label window (NaN:
+    not bought), from :func:`first_purchases`' table of that window."""
+    fk = first["r"].to_numpy(np.int64) * n_items + first["unit"].to_numpy(np.int64)
+    ck = cand["customer"].to_numpy(np.int64) * n_items + cand["unit"].to_numpy(np.int64)
+    pos = np.minimum(np.searchsorted(fk, ck), max(len(fk) - 1, 0))
+    hit = (fk[pos] == ck) if len(fk) else np.zeros(len(ck), bool)
+    return np.where(hit, first["days"].to_numpy(np.float64)[pos] if len(fk) else 0.0, np.nan)
 
 
 class Recommender:
     """Each customer's next items, scored by a learned ranker over several
-    candidate sources, with the reason and the expected timing.
+    candidate sources, with the reason, the probability and the expected
+    timing of the purchase.
 
-    Candidates come from the customer's own items (``"repeat"``), item
-    co-occurrence over customers (``"cooccurrence"``), follow-up rules
-    within the horizon (``"follow_ups"``, :func:`basketmine.follow_ups`),
-    association rules fired by the last basket (``"rules"``) and the items
-    most bought in the last horizon (``"popularity"``).  Each candidate gets
-    features (the customer's counts and intervals for the item, rule
-    confidences and lifts, co-occurrence score, popularity and trend, the
-    customer's RFM and BG/NBD figures), and a gradient-boosting classifier
-    (scikit-learn's ``HistGradientBoostingClassifier``) learns to rank them:
-    it is trained on an earlier split of the same log (history before
-    ``end - horizon``, labels from the last ``horizon``), so nothing after
-    the as-of time is used.  A second ranker is trained on candidates the
-    customer never bought, for ``exclude_purchased=True``.
+    Candidates come from the customer's own items (``"repeat"``: the
+    ``n_repeat`` with the largest time-decayed frequency), TIFU-KNN's best
+    items (``"tifu_knn"``: the customer's decayed item frequencies blended
+    with those of the ``n_knn`` nearest customers), item co-occurrence over
+    customers (``"cooccurrence"``), follow-up rules within the horizon
+    (``"follow_ups"``, :func:`basketmine.follow_ups`), association rules
+    fired by the last basket (``"rules"``) and the items most bought in the
+    last horizon (``"popularity"``).  Each candidate gets features: the
+    customer's counts and intervals for the item and how due it is against
+    the customer's own and the item's typical re-purchase interval, both
+    TIFU-KNN parts, rule confidences and lifts, co-occurrence, popularity
+    and trend, the customer's RFM and BG/NBD figures and repeat ratio.
+
+    A gradient-boosting classifier (scikit-learn's
+    ``HistGradientBoostingClassifier``) learns which candidates are bought
+    within the horizon on an earlier split of the same log (history before
+    ``asof - horizon``, labels from the last horizon; when the log holds
+    less than two horizons, the label window is half the history), so
+    nothing after the as-of time is used.  A second ranker is trained on
+    candidates the customer never bought, for ``exclude_purchased=True``.
+    The final order averages the ranker's rank with the rank by the
+    strongest single source (TIFU-KNN for any item, co-occurrence for new
+    items), which held up better from the training window to the as-of time
+    on the tuning cut-offs.
+
+    ``probability`` is the ranker's score mapped to the share bought
+    (logistic calibration on the training window's top 20 per customer)
+    times the customer's probability of buying anything within the horizon
+    (a classifier on the customer figures, learned on the same window).
+    ``expected_days`` comes from a gradient-boosting regressor (absolute
+    error) learned on the training window's purchases.
+
+    Sources that need more history than the log holds are skipped (say, the
+    follow-up rules when the log is not longer than the horizon), and with
+    less than two weeks of history no ranker is learned: the candidates are
+    then ordered by TIFU-KNN's score.  Each such case is said once in a
+    ``UserWarning`` and kept in ``notes_`` and in the recommendations'
+    ``attrs["notes"]``.
 
     Parameters
     ----------
@@ -308,25 +465,41 @@ class Recommender:
         Candidate sources, a subset of :data:`METHODS`.
     level : {"item", "category"}, hierarchy : mapping, optional
         Recommend categories instead of items.
-    n_popular, n_neighbors, n_cooccurrence : int
-        Popular items offered to everyone; neighbours kept per item; the
-        co-occurrence candidates kept per customer.
+    n_popular, n_repeat, n_tifu, n_cooccurrence : int
+        Candidates per customer from popularity, the customer's own items,
+        TIFU-KNN and co-occurrence.
+    n_knn : int
+        Nearest customers in TIFU-KNN (300, as its authors).
+    n_neighbors : int
+        Neighbours kept per item for co-occurrence.
     follow_up_support, rule_support : float or int
         ``min_support`` of the follow-up and association rules mined.
     rule_confidence : float
         Least confidence of an association rule used.
     diversity : float >= 0
         How much the list is spread over dissimilar items (maximal marginal
-        relevance over the 30 best candidates; 0 keeps the ranker's order).
-        The ``score`` column stays the ranker's probability, so with
-        ``diversity > 0`` it need not fall with ``rank``.
+        relevance over the 30 best candidates).  Off (0) by default: on the
+        tuning cut-offs it lowered NDCG.
     n_windows : int
         Training windows: the ranker learns from the last ``n_windows``
-        horizons before the as-of time (each with its own history), as long
-        as each has at least one horizon of history before it.
+        horizons before the as-of time, as long as each has history before it.
     max_training_rows : int
         Negatives are subsampled to keep the training table at most this long.
+    max_iter : int
+        Boosting iterations of the ranker and of the timing model.
     random_state : int
+
+    Attributes
+    ----------
+    training_ : dict
+        Windows used, the training label window (``horizon``) and, per mode,
+        rows, positives and the share of the window's purchases that were
+        among the candidates (``recall_of_candidates``).
+    calibration_table_ : DataFrame
+        Predicted probability against the share bought, by decile, on the
+        training window's top 20 per customer ("any item" ranker).
+    notes_ : list of str
+        Sources skipped and fallbacks taken.
 
     Examples
     --------
@@ -338,19 +511,25 @@ class Recommender:
     >>> recs = rec.recommend(["12407"], k=3)
     >>> recs[["rank", "item", "reason"]]
        rank    item                                         reason
-    0     1    POST  repeat: bought in 4 baskets, last 34 days ago
-    1     2   23245                       bought once, 57 days ago
-    2     3  84536B  repeat: bought in 3 baskets, last 34 days ago
+    0     1  84536B  repeat: bought in 3 baskets, last 34 days ago
+    1     2    POST  repeat: bought in 4 baskets, last 34 days ago
+    2     3   21975  repeat: bought in 2 baskets, last 57 days ago
+    >>> bool(recs["probability"].between(0, 1).all())
+    True
     """
 
-    def __init__(self, horizon="90D", methods=METHODS, *, level="item", hierarchy=None, n_popular=50,
-                 n_neighbors=30, n_cooccurrence=50, follow_up_support=0.01, rule_support=0.01,
-                 rule_confidence=0.1, diversity=1.0, n_windows=1, max_training_rows=400_000, random_state=0):
+    def __init__(self, horizon="90D", methods=METHODS, *, level="item", hierarchy=None, n_popular=20,
+                 n_repeat=100, n_tifu=40, n_knn=300, n_neighbors=30, n_cooccurrence=30, follow_up_support=0.01,
+                 rule_support=0.01, rule_confidence=0.1, diversity=0.0, n_windows=1,
+                 max_training_rows=100_000, max_iter=50, random_state=0):
         self.horizon = horizon
         self.methods = methods
         self.level = level
         self.hierarchy = hierarchy
         self.n_popular = n_popular
+        self.n_repeat = n_repeat
+        self.n_tifu = n_tifu
+        self.n_knn = n_knn
         self.n_neighbors = n_neighbors
         self.n_cooccurrence = n_cooccurrence
         self.follow_up_support = follow_up_support
@@ -359,6 +538,7 @@ class Recommender:
         self.diversity = diversity
         self.n_windows = n_windows
         self.max_training_rows = max_training_rows
+        self.max_iter = max_iter
         self.random_state = random_state
 
     def _check(self, owner):
@@ -369,7 +549,8 @@ class Recommender:
                 f"Got {self.methods!r} instead.")
         for m in self.methods:
             check(owner, "methods", m, Options(METHODS))
-        for name in ("n_popular", "n_neighbors", "n_cooccurrence", "n_windows", "max_training_rows"):
+        for name in ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence", "n_windows",
+                     "max_training_rows", "max_iter"):
             check(owner, name, getattr(self, name), Interval("int", 1, None, "left"))
         for name in ("follow_up_support", "rule_support"):
             check(owner, name, getattr(self, name),
@@ -379,7 +560,7 @@ class Recommender:
         return h, tuple(dict.fromkeys(self.methods))
 
     def _params(self):
-        return {k: getattr(self, k) for k in ("n_popular", "n_neighbors", "n_cooccurrence",
+        return {k: getattr(self, k) for k in ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence",
                                               "follow_up_support", "rule_support", "rule_confidence")}
 
     def fit(self, tm: TransactionMatrix, asof=None, *, progress=False) -> "Recommender":
@@ -391,61 +572,76 @@ class Recommender:
         h, methods = self._check(owner)
         check(owner, "progress", progress, BOOL)
         log = _level_log(tm, self.level, self.hierarchy, owner)
-        last = pd.Timestamp(log.times.max())
-        asof = last + pd.Timedelta(1, "ns") if asof is None else _timestamp(owner, "asof", asof)
-        log = log.between(None, asof)
-        train_asof = asof - h
         first = pd.Timestamp(log.times.min())
-        if train_asof <= first:
+        asof = pd.Timestamp(log.times.max()) + pd.Timedelta(1, "ns") if asof is None else \
+            _timestamp(owner, "asof", asof)
+        if asof <= first:
             raise InvalidParameterError(
-                f"The 'horizon' parameter of {owner} must leave history before the training cut-off "
-                f"(as-of {asof} minus the horizon); the log starts {first}. Got {self.horizon!r}.")
-        with Steps("recommender", self.n_windows + 2, progress) as say:
-            return self._fit(log, asof, h, methods, owner, say)
+                f"The 'asof' parameter of {owner} must come after the log's first basket ({first}), so that "
+                f"there is a history to recommend from. Got {asof}.")
+        log = log.between(None, asof)
+        with Steps("recommender", self.n_windows + 3, progress) as say:
+            return self._fit(log, asof, h, methods, say)
 
-    def _fit(self, log, asof, h, methods, owner, say) -> "Recommender":
-        train_asof = asof - h
+    def _training_horizon(self, span: pd.Timedelta, h: pd.Timedelta) -> pd.Timedelta:
+        """The label window of the training split: the horizon itself when
+        the log holds at least two of them, else half the history."""
+        return h if span >= 2 * h else pd.Timedelta(span / 2).floor("D")
+
+    def _fit(self, log, asof, h, methods, say) -> "Recommender":
         first = pd.Timestamp(log.times.min())
         t0 = time.perf_counter()
         params = self._params()
-        tables, labels, counts = [], [], {"any": 0, "new": 0}
+        self.notes_ = []
+        ht = self._training_horizon(asof - first, h)
+        if ht < h:
+            self.notes_.append(f"the log holds {(asof - first).days} days before the as-of time, less than "
+                               f"two horizons: the ranker learns from purchases in a {ht.days}-day window "
+                               f"instead of {h.days} days")
+        tables = []
         for w in range(1, self.n_windows + 1):
-            t_asof = asof - w * h
-            if w > 1 and t_asof - h <= first:
-                break  # too little history before this window
+            t_asof = asof - w * ht
+            if ht < pd.Timedelta(days=7) or t_asof - ht < first - pd.Timedelta(1, "ns") and w > 1:
+                break
             src = _Sources(log.between(None, t_asof), t_asof, h, params)
-            cand = src.candidates(methods)
-            pos = _labels(log, src.hist, t_asof, t_asof + h)
-            if not pos:
+            first_buys = first_purchases(log.between(t_asof, t_asof + ht), src.hist, t_asof)
+            if first_buys.empty:
                 continue
-            y = np.fromiter(((c, u) in pos for c, u in zip(cand["customer"].tolist(), cand["unit"].tolist())),
-                            dtype=bool, count=len(cand))
             active = np.zeros(src.n_cust, dtype=bool)
-            active[[c for c, _ in pos]] = True
-            keep = active[cand["customer"].to_numpy()]
-            tables.append(cand[keep].assign(window=w, _days=[pos.get((c, u), np.nan) for c, u in zip(
-                cand["customer"].to_numpy()[keep].tolist(), cand["unit"].to_numpy()[keep].tolist())]))
-            labels.append(y[keep])
-            counts["any"] += len(pos)
-            counts["new"] += _count_mode(pos, src.hist, "new")
-            say(f"training window {w} (as of {t_asof:%Y-%m-%d}): {int(keep.sum()):,} candidates, "
-                f"{int(y[keep].sum()):,} bought")
-        if not tables:
-            raise InvalidParameterError(
-                f"The 'horizon' parameter of {owner} must leave purchases in the training window "
-                f"{train_asof} .. {asof} to learn from; there are none. Got {self.horizon!r}.")
-        cand = pd.concat(tables, ignore_index=True)
-        y = np.concatenate(labels)
-        self.models_ = {}
-        self.training_ = {"windows": len(tables)}
-        for mode, mask in (("any", np.ones(len(cand), bool)), ("new", ~cand["bought_before"].to_numpy())):
-            self.models_[mode] = self._train(cand[mask], y[mask])
-            self.training_[mode] = {"rows": int(mask.sum()), "positives": int(y[mask].sum()),
-                                    "recall_of_candidates": float(y[mask].sum() / max(1, counts[mode]))}
-        self.timing_model_ = self._train_timing(cand[y], cand["_days"].to_numpy()[y])
+            active[first_buys["r"].to_numpy()] = True
+            # the ranker learns to order the items of customers who come back
+            cand = src.candidates(methods, rows=np.flatnonzero(active))
+            days = _labels(first_buys, cand, log.n_items)
+            tables.append((cand.assign(window=w, _days=days * (h / ht)), src, active, first_buys))
+            say(f"training window {w} (as of {t_asof:%Y-%m-%d}): {len(cand):,} candidates, "
+                f"{int(np.isfinite(days).sum()):,} bought")
+        self.models_ = {"any": None, "new": None}
+        self.timing_model_ = None
+        self.active_model_ = None
+        self.calibration_ = {"any": None, "new": None}
+        self.calibration_table_ = None
+        self.training_ = {"windows": len(tables), "horizon": ht}
+        if tables:
+            cand = pd.concat([t[0] for t in tables], ignore_index=True)
+            y = np.isfinite(cand["_days"].to_numpy())
+            for mode, mask in (("any", np.ones(len(cand), bool)), ("new", ~cand["bought_before"].to_numpy())):
+                self.models_[mode], self.calibration_[mode], table = self._train(cand[mask], y[mask])
+                if mode == "any":
+                    self.calibration_table_ = table
+                n_bought = sum(len(t[3]) if mode == "any" else _count_new(t[3], t[1].hist) for t in tables)
+                self.training_[mode] = {"rows": int(mask.sum()), "positives": int(y[mask].sum()),
+                                        "recall_of_candidates": float(y[mask].sum() / max(1, n_bought))}
+            self.timing_model_ = self._train_timing(cand[y], cand["_days"].to_numpy()[y])
+            self.active_model_ = self._train_active(tables)
+        else:
+            self.notes_.append("too little history to learn a ranker: candidates are ordered by TIFU-KNN's "
+                               "score (decayed own purchases and nearest customers')")
         say("rankers trained", advance=self.n_windows + 1 - len(tables))
         self.sources_ = _Sources(log, asof, h, params)
         self.candidates_ = self.sources_.candidates(methods)
+        self.notes_ += [f"source {s!r} skipped: {why}" for s, why in self.sources_.skipped.items()]
+        for note in self.notes_:
+            warnings.warn(f"Recommender.fit: {note}.", UserWarning, stacklevel=4)
         self.log_ = log
         self.asof_ = asof
         self.horizon_ = h
@@ -454,24 +650,50 @@ class Recommender:
         say("candidates as of the end")
         return self
 
+    def _sample(self, n: int, y: np.ndarray, rng) -> np.ndarray:
+        if n <= self.max_training_rows:
+            return np.arange(n)
+        neg = np.flatnonzero(~y)
+        n_neg = max(self.max_training_rows - int(y.sum()), 1)
+        return np.sort(np.r_[np.flatnonzero(y), rng.choice(neg, min(n_neg, len(neg)), replace=False)])
+
     def _train(self, X: pd.DataFrame, y: np.ndarray):
+        """The ranker, and its calibration: a logistic map from the ranker's
+        log-odds to the share bought, fitted on every training candidate
+        within its customer's top 20 (the rows a recommendation shows)."""
         from sklearn.ensemble import HistGradientBoostingClassifier
-        rng = np.random.default_rng(self.random_state)
-        if len(y) > self.max_training_rows:
-            neg = np.flatnonzero(~y)
-            n_neg = max(self.max_training_rows - int(y.sum()), 1)
-            take = np.sort(np.r_[np.flatnonzero(y), rng.choice(neg, min(n_neg, len(neg)), replace=False)])
-            X, y = X.iloc[take], y[take]
+        from sklearn.linear_model import LogisticRegression
         if y.all() or not y.any():
-            return None
-        model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, max_leaf_nodes=31,
+            return None, None, None
+        rng = np.random.default_rng(self.random_state)
+        take = self._sample(len(y), y, rng)
+        Xs, ys = X.iloc[take], y[take]
+        model = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=0.1, max_leaf_nodes=31,
                                                min_samples_leaf=50, l2_regularization=1.0,
                                                early_stopping=False, random_state=self.random_state)
-        # every (window, customer) weighs the same, however many candidates it has
-        grp = X["customer"].to_numpy() * 1000 + X["window"].to_numpy()
-        _, inv, cnt = np.unique(grp, return_inverse=True, return_counts=True)
-        weight = 1.0 / cnt[inv]
-        return model.fit(_matrix(X), y, sample_weight=weight * len(y) / weight.sum())
+        # unweighted: weighing each customer the same measured no better on the tuning cut-offs,
+        # and scikit-learn bins weighted features ten times slower
+        model.fit(_matrix(Xs), ys)
+        # calibrated on the rows fitted (the negatives are a sample: each weighs for its share)
+        z = model.decision_function(_matrix(Xs))
+        grp = Xs["customer"].to_numpy() * 1000 + Xs["window"].to_numpy()
+        order = np.argsort(grp, kind="stable")
+        rank = np.empty(len(z))
+        rank[order] = _rank_within(grp[order], z[order])
+        shown = rank <= 20
+        weight = np.where(ys, 1.0, (~y).sum() / max((~ys).sum(), 1))
+        cal, table = None, None
+        if ys[shown].any() and not ys[shown].all():
+            cal = LogisticRegression().fit(z[shown, None], ys[shown], sample_weight=weight[shown])
+            p = cal.predict_proba(z[shown, None])[:, 1]
+            decile = np.minimum((pd.Series(p).rank(method="first").to_numpy() - 1) * 10 // len(p), 9)
+            w = weight[shown]
+            table = pd.DataFrame({"bin": decile.astype(int) + 1, "w": w, "wp": w * p, "wy": w * ys[shown]})
+            table = table.groupby("bin").sum()
+            table = pd.DataFrame({"n": np.bincount(decile.astype(int), minlength=10)[table.index - 1],
+                                  "mean_probability": table["wp"] / table["w"],
+                                  "observed_rate": table["wy"] / table["w"]}, index=table.index)
+        return model, cal, table
 
     def _train_timing(self, X: pd.DataFrame, days: np.ndarray):
         """Days to the purchase, learned on the training window's purchases."""
@@ -482,9 +704,48 @@ class Recommender:
         if len(days) > self.max_training_rows:
             take = np.sort(rng.choice(len(days), self.max_training_rows, replace=False))
             X, days = X.iloc[take], days[take]
-        model = HistGradientBoostingRegressor(loss="absolute_error", max_iter=100, learning_rate=0.1,
+        model = HistGradientBoostingRegressor(loss="absolute_error", max_iter=self.max_iter, learning_rate=0.1,
                                               min_samples_leaf=50, random_state=self.random_state)
         return model.fit(_matrix(X, TIMING_FEATURES), days)
+
+    def _train_active(self, tables):
+        """P(the customer buys anything within the horizon), from the
+        customer's own figures, learned on the training windows."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        X, y = [], []
+        for _, src, active, _ in tables:
+            X.append(_customer_matrix(src))
+            y.append(active)
+        X, y = np.vstack(X), np.concatenate(y)
+        if y.all() or not y.any():
+            return float(y.mean())
+        model = HistGradientBoostingClassifier(max_iter=50, learning_rate=0.1, min_samples_leaf=20,
+                                               random_state=self.random_state)
+        return model.fit(X, y)
+
+    def _scores(self, cand: pd.DataFrame, mode: str):
+        """The ranker's score and the probability of a purchase within the horizon."""
+        src = self.sources_
+        model = self.models_[mode]
+        if model is None or cand.empty:
+            score = cand["tifu"].to_numpy(np.float64) + 1e-6 * cand["pop_recent"].to_numpy(np.float64)
+            return score, np.full(len(cand), np.nan)
+        z = model.decision_function(_matrix(cand))
+        # the ranker's order averaged with the strongest single source's (TIFU-KNN for any item,
+        # co-occurrence for new ones): more robust to the drift between training and as-of time
+        c = cand["customer"].to_numpy()
+        base = cand["cooc"] if mode == "new" and "cooccurrence" in self.methods_ else cand["tifu"]
+        order = -(_rank_within(c, z) + _BLEND * _rank_within(c, base.to_numpy(np.float64)))
+        cal = self.calibration_[mode]
+        p_item = cal.predict_proba(z[:, None])[:, 1] if cal is not None else model.predict_proba(_matrix(cand))[:, 1]
+        am = self.active_model_
+        if am is None:
+            p_active = np.ones(src.n_cust)
+        elif isinstance(am, float):
+            p_active = np.full(src.n_cust, am)
+        else:
+            p_active = am.predict_proba(_customer_matrix(src))[:, 1]
+        return order, p_item * p_active[c]
 
     def recommend(self, customers=None, k: int = 10, *, exclude_purchased: bool = False) -> pd.DataFrame:
         """The top ``k`` items per customer (see :func:`recommend`)."""
@@ -501,17 +762,15 @@ class Recommender:
         mode = "new" if exclude_purchased else "any"
         if exclude_purchased:
             cand = cand[~cand["bought_before"].to_numpy()]
-        model = self.models_[mode]
-        if model is None or cand.empty:
-            score = cand["pop_recent"].to_numpy(np.float64)
-        else:
-            score = model.predict_proba(_matrix(cand))[:, 1]
-        cand = cand.assign(score=score)
+        score, prob = self._scores(cand, mode)
+        cand = cand.assign(score=score, probability=prob)
         if self.diversity > 0 and len(cand):
             cand = _diversify(cand, src, k, self.diversity)
-        out = _finish(cand, src, k, "model")
+        out = _finish(cand, src, k, "recommender")
         if self.timing_model_ is not None and len(out):
             out = self._learned_timing(out, cand)
+        out.attrs.update({"notes": list(self.notes_), "training": self.training_,
+                          "calibration": self.calibration_table_})
         return out
 
     def _learned_timing(self, out: pd.DataFrame, cand: pd.DataFrame) -> pd.DataFrame:
@@ -519,16 +778,21 @@ class Recommender:
         rows = {c: i for i, c in enumerate(src.hist.customers)}
         key = pd.MultiIndex.from_arrays([[rows[c] for c in out["customer"]], src.log.code_of(out["item"])])
         sub = cand.set_index(["customer", "unit"]).loc[key].reset_index()
-        h_days = src.horizon / pd.Timedelta(days=1)
+        h_days = src.horizon / _DAY
         days = np.clip(self.timing_model_.predict(_matrix(sub, TIMING_FEATURES)), 0.0, h_days)
         return out.assign(expected_days=days, expected_date=src.asof + pd.to_timedelta(days, unit="D"))
 
 
-def _count_mode(pos: set, hist: History, mode: str) -> int:
-    if mode == "any":
-        return len(pos)
-    m = hist.matrix
-    return sum(1 for c, u in pos if m[c, u] == 0)
+def _customer_matrix(src: _Sources) -> np.ndarray:
+    X = src.cust[_CUSTOMER_COLS].to_numpy(np.float64)
+    X = np.c_[X, src.repeat_ratio, src.p_alive, src.expected]
+    return np.nan_to_num(X, nan=-1e6)
+
+
+def _count_new(first_buys: pd.DataFrame, hist: History) -> int:
+    """Purchases in ``first_buys`` of items the customer had not bought before."""
+    before = _pair_lookup(hist.matrix, first_buys["r"].to_numpy(), first_buys["unit"].to_numpy())
+    return int((before == 0).sum())
 
 
 def _customer_rows(hist: History, customers, owner: str) -> np.ndarray:
@@ -624,13 +888,15 @@ def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.Da
         "timing": source,
         "bought_before": top["bought_before"].to_numpy(),
     })
+    if "probability" in top:
+        out.insert(4, "probability", top["probability"].to_numpy())
     out.attrs.update({"asof": src.asof, "horizon": src.horizon, "model": model_name})
     return out.reset_index(drop=True)
 
 
 def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90D", methods=METHODS,
               exclude_purchased: bool = False, asof=None, level="item", hierarchy=None,
-              diversity: float = 1.0, random_state: int = 0, progress: bool = False) -> pd.DataFrame:
+              diversity: float = 0.0, random_state: int = 0, progress: bool = False) -> pd.DataFrame:
     """What else will each customer buy next, and when?
 
     Fits a :class:`Recommender` on ``tm`` (everything before ``asof``,
@@ -659,8 +925,10 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
     Returns
     -------
     DataFrame
-        ``customer``, ``rank``, ``item``, ``score`` (the ranker's
-        probability of a purchase within the horizon), ``reason``,
+        ``customer``, ``rank``, ``item``, ``score`` (the ranking score:
+        higher is better, comparable within a customer), ``probability``
+        (that the customer buys the item within the horizon, calibrated on
+        the training window; see :class:`Recommender`), ``reason``,
         ``expected_days`` (from ``asof``) and ``expected_date``: a
         gradient-boosting regressor (absolute error) learned on the training
         window's purchases, from the ranker's features and three timing
@@ -668,8 +936,10 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
         interval for the item, the BG/NBD median time to the next purchase —
         capped at the horizon; ``timing`` names the strongest signal
         present (``"follow-up lag"``, ``"repeat interval"`` or ``"BG/NBD"``);
-        ``bought_before``.  The baselines of
-        :func:`baseline_recommendations` use that signal itself as the
+        ``bought_before``.  ``attrs`` holds ``notes`` (sources skipped,
+        fallbacks), ``training`` and ``calibration`` (predicted against
+        bought on the training window, by decile).  The baselines of
+        :func:`baseline_recommendations` use the strongest signal itself as the
         timing.
 
     Examples
@@ -680,7 +950,7 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
     ...                  quantity="Quantity", price="UnitPrice")
     >>> recs = bm.recommend(tm, customers=["12407"], k=3, exclude_purchased=True)
     >>> list(recs.columns)
-    ['customer', 'rank', 'item', 'score', 'reason', 'expected_days', 'expected_date', 'timing', 'bought_before']
+    ['customer', 'rank', 'item', 'score', 'probability', 'reason', 'expected_days', 'expected_date', 'timing', 'bought_before']
     >>> len(recs), bool(recs["bought_before"].any())
     (3, False)
     """
@@ -745,6 +1015,13 @@ def _rank_baseline(src: _Sources, kind: str, k: int, exclude_purchased: bool, ro
     """One baseline's top k from prepared sources (``rows``: customer rows, or all)."""
     methods = ("popularity",) if kind in ("popularity", "repeat") and exclude_purchased else \
         tuple(dict.fromkeys((kind, "popularity")))
+    nbr = None
+    if kind in ("tifu_knn", "up_cf"):  # the method's own top k, not the recommender's candidates
+        key = f"{kind} top {k}" + (" new" if exclude_purchased else "")
+        if key not in src._parts:
+            src._parts[key] = src.baseline_top(kind, k, exclude_purchased)
+        nbr = src._parts[key]
+        methods = (key, "popularity")
     cand = src.candidates(methods)
     if rows is not None:
         cand = cand[np.isin(cand["customer"].to_numpy(), rows)]
@@ -757,7 +1034,9 @@ def _rank_baseline(src: _Sources, kind: str, k: int, exclude_purchased: bool, ro
         "cooccurrence": cand["cooc"].to_numpy(),
         "rules": cand["ar_conf"].to_numpy(),
         "follow_ups": cand["fu_conf_recent"].to_numpy(),
-    }[kind]
+    }[kind] if nbr is None else _pair_lookup(
+        sp.csr_matrix((nbr["score"].to_numpy(), (nbr["customer"].to_numpy(), nbr["unit"].to_numpy())),
+                      shape=(src.n_cust, src.log.n_items)), cand["customer"].to_numpy(), cand["unit"].to_numpy())
     # primary score first, popularity breaks ties and pads
     score = np.where(primary > 0, 1.0 + primary, 0.0) + pop / 2.0
     if kind == "popularity":
@@ -772,8 +1051,15 @@ def recommendation_benchmark(tm: TransactionMatrix, cutoff, *, horizon="90D", k:
     holdout, in both modes ("any item" and "new items only").
 
     Customers judged: those with a purchase both before the cut-off and in
-    the holdout window.  Returns a tidy table: ``model``, ``mode``,
-    ``metric``, ``value``, plus ``fit_seconds`` per model.
+    the holdout window (the metrics of :func:`evaluate_recommendations`).
+    The recommender's probabilities are also judged over every customer
+    with a purchase before the cut-off, since a probability of buying must
+    allow for customers who do not come back: ``brier_all`` and
+    ``brier_base_rate_all`` (the constant equal to the share bought).
+    ``leaks`` counts recommendations of items the customer had bought
+    before in the "new items" mode (it must be 0).  Returns a tidy table:
+    ``model``, ``mode``, ``metric``, ``value``, plus ``fit_seconds`` per
+    model (the recommender's: fit and ranking; a baseline's: ranking).
 
     Examples
     --------
@@ -781,16 +1067,12 @@ def recommendation_benchmark(tm: TransactionMatrix, cutoff, *, horizon="90D", k:
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
     ...                  quantity="Quantity", price="UnitPrice")
-    >>> tab = bm.models.recommendation_benchmark(tm, "2011-09-01",
-    ...                                          baselines=("popularity", "repeat", "cooccurrence"))
-    >>> hits = tab[tab["metric"] == "hit_rate"].pivot(index="model", columns="mode", values="value")
-    >>> hits.round(3)
-    mode            any    new
-    model                     
-    cooccurrence  0.537  0.279
-    popularity    0.478  0.318
-    recommender   0.841  0.363
-    repeat        0.856  0.318
+    >>> tab = bm.models.recommendation_benchmark(tm, "2011-09-01", baselines=("repeat", "tifu_knn"))
+    >>> sorted(tab["model"].unique())
+    ['recommender', 'repeat', 'tifu_knn']
+    >>> ndcg = tab[tab["metric"] == "ndcg"].pivot(index="model", columns="mode", values="value")
+    >>> bool((ndcg.loc["recommender"] > 0).all())
+    True
     """
     from ._features import features
     owner = "recommendation_benchmark"
@@ -828,11 +1110,23 @@ def _judge(tm: TransactionMatrix, f, k: int, baselines=BASELINES, *, hierarchy=N
     fit_s = time.perf_counter() - t0
     rows = _customer_rows(rec.sources_.hist, active, "recommendation_benchmark")
     res = {}
+    everyone = rec.sources_.hist.customers
     for excl in (False, True):
         t1 = time.perf_counter()
         recs = rec.recommend(active, k, exclude_purchased=excl)
-        res["recommender", excl] = (evaluate_recommendations(recs, truth, k, new_only=excl, customers=active),
-                                    fit_s + time.perf_counter() - t1)
+        m = evaluate_recommendations(recs, truth, k, new_only=excl, customers=active)
+        secs = fit_s + time.perf_counter() - t1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            every = evaluate_recommendations(rec.recommend(None, k, exclude_purchased=excl), truth, k,
+                                             new_only=excl, customers=everyone)
+        m["brier_all"], m["brier_base_rate_all"] = every["brier"], every["brier_base_rate"]
+        if excl:  # checked against the feature builder's own history of the calibration period
+            hp = f.history.pairs
+            before = pd.MultiIndex.from_arrays([f.history.customers[hp["customer"].to_numpy()],
+                                                f.history.units[hp["unit"].to_numpy()]])
+            m["leaks"] = float(pd.MultiIndex.from_arrays([recs["customer"], recs["item"]]).isin(before).sum())
+        res["recommender", excl] = (m, secs)
         for b in baselines:
             t1 = time.perf_counter()
             br = _rank_baseline(rec.sources_, b, k, excl, rows)
