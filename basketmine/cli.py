@@ -262,7 +262,7 @@ def cmd_recommend(args) -> int:
     head = (f"top {args.k} {'new ' if args.exclude_purchased else ''}items for {recs['customer'].nunique()} "
             f"customers within {args.horizon} (first {min(args.top, recs['customer'].nunique())} customers)")
     _emit(recs, args, "recommendations", head + "\n" + view[
-        ["customer", "rank", "item", "score", "expected_days", "reason"]].round(3).to_string(index=False))
+        ["customer", "rank", "item", "probability", "expected_days", "reason"]].round(3).to_string(index=False))
     return 0
 
 

@@ -1034,11 +1034,11 @@ def _rank_baseline(src: _Sources, kind: str, k: int, exclude_purchased: bool, ro
         "cooccurrence": cand["cooc"].to_numpy(),
         "rules": cand["ar_conf"].to_numpy(),
         "follow_ups": cand["fu_conf_recent"].to_numpy(),
-    }[kind] if nbr is None else _pair_lookup(
-        sp.csr_matrix((nbr["score"].to_numpy(), (nbr["customer"].to_numpy(), nbr["unit"].to_numpy())),
+    }[kind] if nbr is None else _pair_lookup(  # the method's own order: k + 1 - rank
+        sp.csr_matrix((k + 1.0 - nbr["rank"].to_numpy(), (nbr["customer"].to_numpy(), nbr["unit"].to_numpy())),
                       shape=(src.n_cust, src.log.n_items)), cand["customer"].to_numpy(), cand["unit"].to_numpy())
-    # primary score first, popularity breaks ties and pads
-    score = np.where(primary > 0, 1.0 + primary, 0.0) + pop / 2.0
+    # primary score first; popularity only breaks its ties and pads the list
+    score = np.where(primary > 0, 2.0 + primary, pop / 2.0) + np.where(primary > 0, pop * 1e-9, 0.0)
     if kind == "popularity":
         score = pop
     return _finish(cand.assign(score=score), src, k, kind)
