@@ -269,3 +269,25 @@ def test_sample_customers_equal_twin(sample_history, fn, twin_fn, params):
     assert set(twin) == set(customers)
     check_against_twin(got, twin, 20, customers=customers)
     assert got["customer"].nunique() == len(hist)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tifu_parts_blend_to_the_twin(seed):
+    """The two parts the recommender uses as features: alpha x own + (1 -
+    alpha) x the neighbours' mean equals the twin's TIFU-KNN score wherever
+    the mean was kept, and the own part equals the twin with alpha = 1."""
+    from basketmine.models._nbr import tifu_parts
+    log = random_log(seed)
+    hist = histories(log)
+    own, mean = tifu_parts(**log, n_top=log["n_items"], group_size=3, n_neighbors=6)
+    assert own.shape == mean.shape == (log["n_customers"], log["n_items"])
+    for alpha in (0.3, 1.0):
+        twin = ref.tifu_knn_scores(hist, group_size=3, n_neighbors=6, alpha=alpha)
+        blend = (alpha * own + (1 - alpha) * mean).toarray()
+        for c, scores in twin.items():
+            for item, v in scores.items():
+                assert blend[c, item] == pytest.approx(v, rel=SCORE_TOL, abs=SCORE_TOL)
+            assert np.count_nonzero(blend[c]) == sum(1 for v in scores.values() if v > 0)
+    # only the n_top largest of each customer's mean are kept
+    _, few = tifu_parts(**log, n_top=2, group_size=3, n_neighbors=6)
+    assert np.diff(few.indptr).max() <= 2
