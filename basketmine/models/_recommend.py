@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._lazy import LazyModule
 from .._progress import Steps
-from .._validation import BOOL, Interval, InvalidParameterError, Options, check
+from .._validation import BOOL, NONE, Interval, InvalidParameterError, Options, check
 from ..itemsets import frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
@@ -34,9 +34,6 @@ BASELINES = ("popularity", "repeat", "cooccurrence", "rules", "follow_ups", "tif
 _CUSTOMER_COLS = ["n_baskets", "frequency", "recency_days", "tenure_days", "n_units", "basket_size",
                   "spend_total", "spend_mean", "ipt_median", "baskets_30d", "baskets_90d"]
 _DAY = pd.Timedelta(days=1)
-#: Weight of the strongest single source's rank beside the ranker's (chosen on the earliest
-#: cut-offs of benchmarks/bench_recommend.py).
-_BLEND = 0.5
 
 
 def _top_per_csr_row(M, n: int, positive: bool = True):
@@ -251,12 +248,13 @@ class _Sources:
                           ascending=[True, True, False, False, True], kind="stable")
         g = m.groupby(["customer", "unit"], sort=False)
         best = g.head(1).reset_index(drop=True)
-        return pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
-                             "fu_conf": g["conf"].max().to_numpy(),
-                             "fu_conf_recent": best["recent_conf"].to_numpy(),
-                             "fu_lift": best["lift"].to_numpy(), "fu_due": best["due"].to_numpy(),
-                             "fu_n": g.size().to_numpy(), "fu_from": best["a"].to_numpy(),
-                             "fu_lag": best["lag"].to_numpy()})
+        out = pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
+                            "fu_conf": g["conf"].max().to_numpy(),
+                            "fu_conf_recent": best["recent_conf"].to_numpy(),
+                            "fu_lift": best["lift"].to_numpy(), "fu_due": best["due"].to_numpy(),
+                            "fu_n": g.size().to_numpy(), "fu_from": best["a"].to_numpy(),
+                            "fu_lag": best["lag"].to_numpy()})
+        return _best_per_customer(out, ["fu_conf_recent", "fu_conf"], self.p["n_rules"])
 
     def rules(self) -> pd.DataFrame:
         """Association rules A -> b fired by the items of the customer's last basket."""
@@ -279,9 +277,10 @@ class _Sources:
         m = m.sort_values(["customer", "unit", "conf", "a"], ascending=[True, True, False, True],
                           kind="stable")
         best = m.groupby(["customer", "unit"], sort=False).head(1)
-        return pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
-                             "ar_conf": best["conf"].to_numpy(), "ar_lift": best["lift"].to_numpy(),
-                             "ar_from": best["a"].to_numpy()})
+        out = pd.DataFrame({"customer": best["customer"].to_numpy(), "unit": best["unit"].to_numpy(),
+                            "ar_conf": best["conf"].to_numpy(), "ar_lift": best["lift"].to_numpy(),
+                            "ar_from": best["a"].to_numpy()})
+        return _best_per_customer(out, ["ar_conf"], self.p["n_rules"])
 
     def baseline_top(self, kind: str, k: int, exclude_purchased: bool) -> pd.DataFrame:
         """TIFU-KNN's or UP-CF@r's own top ``k`` per customer (as baselines)."""
@@ -368,6 +367,15 @@ class _Sources:
         return cand
 
 
+def _best_per_customer(df: pd.DataFrame, by: list, n) -> pd.DataFrame:
+    """Each customer's ``n`` rows with the largest ``by`` (ties by unit), in (customer, unit) order
+    (all of them when ``n`` is None)."""
+    if n is None:
+        return df
+    df = df.sort_values(["customer", *by, "unit"], ascending=[True] + [False] * len(by) + [True], kind="stable")
+    return df.groupby("customer", sort=False).head(n).sort_values(["customer", "unit"]).reset_index(drop=True)
+
+
 def _rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
     """1-based rank of ``key`` (largest first, ties by position) within each
     group of a sorted ``groups`` array."""
@@ -397,10 +405,11 @@ def _matrix(cand: pd.DataFrame, columns=None) -> np.ndarray:
     """A model's input; a missing value (no interval, no rule fired) becomes -1e6, below any
     real value, so that a column missing throughout still trains."""
     cols = columns or FEATURES
-    X = np.empty((len(cand), len(cols)))
+    X = np.empty((len(cols), len(cand)))  # filled by rows, handed over as its (column-major) transpose
     for j, col in enumerate(cols):
-        X[:, j] = cand[col].to_numpy(np.float64)
-    return np.nan_to_num(X, copy=False, nan=-1e6)
+        X[j] = cand[col].to_numpy(np.float64)
+    X[np.isnan(X)] = -1e6
+    return X.T
 
 
 def _labels(first: pd.DataFrame, cand: pd.DataFrame, n_items: int) -> np.ndarray:
@@ -468,6 +477,10 @@ class Recommender:
     n_popular, n_repeat, n_tifu, n_cooccurrence : int
         Candidates per customer from popularity, the customer's own items,
         TIFU-KNN and co-occurrence.
+    n_rules : int, optional
+        Candidates per customer from each of the two rule sources (default:
+        every item a rule fires; capping at 30 was faster but lost new items
+        on the tuning cut-offs).
     n_knn : int
         Nearest customers in TIFU-KNN (300, as its authors).
     n_neighbors : int
@@ -476,6 +489,9 @@ class Recommender:
         ``min_support`` of the follow-up and association rules mined.
     rule_confidence : float
         Least confidence of an association rule used.
+    blend : float >= 0
+        Weight of the strongest single source's rank beside the ranker's in
+        the final order (0: the ranker alone).
     diversity : float >= 0
         How much the list is spread over dissimilar items (maximal marginal
         relevance over the 30 best candidates).  Off (0) by default: on the
@@ -511,16 +527,16 @@ class Recommender:
     >>> recs = rec.recommend(["12407"], k=3)
     >>> recs[["rank", "item", "reason"]]
        rank    item                                         reason
-    0     1  84536B  repeat: bought in 3 baskets, last 34 days ago
-    1     2    POST  repeat: bought in 4 baskets, last 34 days ago
+    0     1    POST  repeat: bought in 4 baskets, last 34 days ago
+    1     2  84536B  repeat: bought in 3 baskets, last 34 days ago
     2     3   21975  repeat: bought in 2 baskets, last 57 days ago
     >>> bool(recs["probability"].between(0, 1).all())
     True
     """
 
-    def __init__(self, horizon="90D", methods=METHODS, *, level="item", hierarchy=None, n_popular=20,
-                 n_repeat=100, n_tifu=40, n_knn=300, n_neighbors=30, n_cooccurrence=30, follow_up_support=0.01,
-                 rule_support=0.01, rule_confidence=0.1, diversity=0.0, n_windows=1,
+    def __init__(self, horizon="90D", methods=METHODS, *, level="item", hierarchy=None, n_popular=10,
+                 n_repeat=50, n_tifu=30, n_knn=300, n_neighbors=30, n_cooccurrence=30, n_rules=None, follow_up_support=0.01,
+                 rule_support=0.01, rule_confidence=0.1, blend=0.5, diversity=0.0, n_windows=1,
                  max_training_rows=100_000, max_iter=50, random_state=0):
         self.horizon = horizon
         self.methods = methods
@@ -532,9 +548,11 @@ class Recommender:
         self.n_knn = n_knn
         self.n_neighbors = n_neighbors
         self.n_cooccurrence = n_cooccurrence
+        self.n_rules = n_rules
         self.follow_up_support = follow_up_support
         self.rule_support = rule_support
         self.rule_confidence = rule_confidence
+        self.blend = blend
         self.diversity = diversity
         self.n_windows = n_windows
         self.max_training_rows = max_training_rows
@@ -549,19 +567,21 @@ class Recommender:
                 f"Got {self.methods!r} instead.")
         for m in self.methods:
             check(owner, "methods", m, Options(METHODS))
-        for name in ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence", "n_windows",
-                     "max_training_rows", "max_iter"):
+        for name in ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence",
+                     "n_windows", "max_training_rows", "max_iter"):
             check(owner, name, getattr(self, name), Interval("int", 1, None, "left"))
+        check(owner, "n_rules", self.n_rules, (NONE, Interval("int", 1, None, "left")))
         for name in ("follow_up_support", "rule_support"):
             check(owner, name, getattr(self, name),
                   (Interval("float", 0, 1, "right"), Interval("int", 1, None, "left")))
         check(owner, "rule_confidence", self.rule_confidence, Interval("real", 0, 1, "both"))
+        check(owner, "blend", self.blend, Interval("real", 0, None, "left"))
         check(owner, "diversity", self.diversity, Interval("real", 0, None, "left"))
         return h, tuple(dict.fromkeys(self.methods))
 
     def _params(self):
         return {k: getattr(self, k) for k in ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence",
-                                              "follow_up_support", "rule_support", "rule_confidence")}
+                                              "n_rules", "follow_up_support", "rule_support", "rule_confidence")}
 
     def fit(self, tm: TransactionMatrix, asof=None, *, progress=False) -> "Recommender":
         """Learn the rankers from ``tm`` and prepare recommendations as of
@@ -601,7 +621,7 @@ class Recommender:
         tables = []
         for w in range(1, self.n_windows + 1):
             t_asof = asof - w * ht
-            if ht < pd.Timedelta(days=7) or t_asof - ht < first - pd.Timedelta(1, "ns") and w > 1:
+            if ht < pd.Timedelta(days=7) or (w > 1 and t_asof - first < pd.Timedelta(days=28)):
                 break
             src = _Sources(log.between(None, t_asof), t_asof, h, params)
             first_buys = first_purchases(log.between(t_asof, t_asof + ht), src.hist, t_asof)
@@ -659,40 +679,45 @@ class Recommender:
 
     def _train(self, X: pd.DataFrame, y: np.ndarray):
         """The ranker, and its calibration: a logistic map from the ranker's
-        log-odds to the share bought, fitted on every training candidate
-        within its customer's top 20 (the rows a recommendation shows)."""
+        log-odds to the share bought, fitted on the customers held out of
+        the ranker's training (one in five), on each one's top 20 candidates
+        (the rows a recommendation shows).  Fitted in-sample, the map would
+        believe the ranker's training-set confidence."""
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.linear_model import LogisticRegression
         if y.all() or not y.any():
             return None, None, None
         rng = np.random.default_rng(self.random_state)
-        take = self._sample(len(y), y, rng)
-        Xs, ys = X.iloc[take], y[take]
+        grp = X["customer"].to_numpy(np.int64) * 1000 + X["window"].to_numpy(np.int64)
+        groups, inv = np.unique(grp, return_inverse=True)
+        held = (rng.random(len(groups)) < 0.2)[inv]
+        if not (y[held].any() and y[~held].any()):
+            held = np.zeros(len(y), bool)
+        fit = np.flatnonzero(~held)
+        fit = fit[self._sample(len(fit), y[fit], rng)]
         model = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=0.1, max_leaf_nodes=31,
                                                min_samples_leaf=50, l2_regularization=1.0,
                                                early_stopping=False, random_state=self.random_state)
         # unweighted: weighing each customer the same measured no better on the tuning cut-offs,
         # and scikit-learn bins weighted features ten times slower
-        model.fit(_matrix(Xs), ys)
-        # calibrated on the rows fitted (the negatives are a sample: each weighs for its share)
-        z = model.decision_function(_matrix(Xs))
-        grp = Xs["customer"].to_numpy() * 1000 + Xs["window"].to_numpy()
-        order = np.argsort(grp, kind="stable")
-        rank = np.empty(len(z))
-        rank[order] = _rank_within(grp[order], z[order])
-        shown = rank <= 20
-        weight = np.where(ys, 1.0, (~y).sum() / max((~ys).sum(), 1))
+        model.fit(_matrix(X.iloc[fit]), y[fit])
         cal, table = None, None
-        if ys[shown].any() and not ys[shown].all():
-            cal = LogisticRegression().fit(z[shown, None], ys[shown], sample_weight=weight[shown])
-            p = cal.predict_proba(z[shown, None])[:, 1]
-            decile = np.minimum((pd.Series(p).rank(method="first").to_numpy() - 1) * 10 // len(p), 9)
-            w = weight[shown]
-            table = pd.DataFrame({"bin": decile.astype(int) + 1, "w": w, "wp": w * p, "wy": w * ys[shown]})
-            table = table.groupby("bin").sum()
-            table = pd.DataFrame({"n": np.bincount(decile.astype(int), minlength=10)[table.index - 1],
-                                  "mean_probability": table["wp"] / table["w"],
-                                  "observed_rate": table["wy"] / table["w"]}, index=table.index)
+        h = np.flatnonzero(held)
+        if len(h):
+            z = model.decision_function(_matrix(X.iloc[h]))
+            g = grp[h]
+            order = np.argsort(g, kind="stable")
+            rank = np.empty(len(z))
+            rank[order] = _rank_within(g[order], z[order])
+            shown = rank <= 20
+            yh = y[h][shown]
+            if yh.any() and not yh.all():
+                cal = LogisticRegression().fit(z[shown, None], yh)
+                p = cal.predict_proba(z[shown, None])[:, 1]
+                decile = np.minimum((pd.Series(p).rank(method="first").to_numpy() - 1) * 10 // len(p), 9)
+                table = (pd.DataFrame({"bin": decile.astype(int) + 1, "n": 1, "mean_probability": p,
+                                       "observed_rate": yh.astype(float)})
+                         .groupby("bin").agg({"n": "sum", "mean_probability": "mean", "observed_rate": "mean"}))
         return model, cal, table
 
     def _train_timing(self, X: pd.DataFrame, days: np.ndarray):
@@ -735,7 +760,7 @@ class Recommender:
         # co-occurrence for new ones): more robust to the drift between training and as-of time
         c = cand["customer"].to_numpy()
         base = cand["cooc"] if mode == "new" and "cooccurrence" in self.methods_ else cand["tifu"]
-        order = -(_rank_within(c, z) + _BLEND * _rank_within(c, base.to_numpy(np.float64)))
+        order = -(_rank_within(c, z) + self.blend * _rank_within(c, base.to_numpy(np.float64)))
         cal = self.calibration_[mode]
         p_item = cal.predict_proba(z[:, None])[:, 1] if cal is not None else model.predict_proba(_matrix(cand))[:, 1]
         am = self.active_model_
