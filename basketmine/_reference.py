@@ -512,12 +512,14 @@ def cooccurrence_scores(customer_items: dict, n_neighbors: int):
 
 def mmr_order(items: list, score: dict, similarity, k: int, diversity: float) -> list:
     """Greedy maximal marginal relevance: repeatedly take the item with the
-    largest score - diversity * max score * (largest similarity to a chosen item)."""
+    largest relevance (score scaled to [0, 1] over ``items``) - diversity x
+    (its largest similarity to a chosen item)."""
+    lo, hi = min(score[i] for i in items), max(score[i] for i in items)
+    rel = {i: (score[i] - lo) / (hi - lo) if hi > lo else 1.0 for i in items}
     chosen = []
-    top = max(score[i] for i in items)
     left = list(items)
     while left and len(chosen) < k:
-        best = max(left, key=lambda i: (score[i] - diversity * top * max(
+        best = max(left, key=lambda i: (rel[i] - diversity * max(
             [similarity(i, j) for j in chosen], default=0.0), -items.index(i)))
         chosen.append(best)
         left.remove(best)

@@ -853,9 +853,9 @@ def _reason(r, labels) -> str:
 
 def _diversify(cand: pd.DataFrame, src: _Sources, k: int, diversity: float, pool: int = 30) -> pd.DataFrame:
     """Re-order each customer's ``pool`` best candidates greedily (maximal
-    marginal relevance): the next item maximises its score minus
-    ``diversity`` x the customer's best score x its largest cosine similarity
-    (over customers) to an item already chosen.  Items bought by the same
+    marginal relevance): the next item maximises its relevance (the score
+    scaled to [0, 1] within the pool) minus ``diversity`` x its largest
+    cosine similarity (over customers) to an item already chosen.  Items bought by the same
     customers tend to be bought or skipped together; spreading the list
     raises the chance that at least one of the k is bought."""
     _, n, C = src.similarity_counts()
@@ -874,7 +874,10 @@ def _diversify(cand: pd.DataFrame, src: _Sources, k: int, diversity: float, pool
         np.fill_diagonal(sim, 0.0)
         free = np.ones(b - a, dtype=bool)
         near = np.zeros(b - a)
-        penalty = diversity * sc.max()
+        # relevance scaled to [0, 1] within the pool: the ranking score may be any real number
+        span = sc.max() - sc.min()
+        sc = (sc - sc.min()) / span if span > 0 else np.ones(b - a)
+        penalty = diversity
         for step in range(min(k, b - a)):
             j = int(np.argmax(np.where(free, sc - penalty * near, -np.inf)))
             order[a + j] = step
