@@ -140,6 +140,12 @@ def _sorted_vocabulary(labels: list, owner: str, name: str):
     return arr[order], perm
 
 
+
+def _ns64(t) -> np.datetime64:
+    """A time as datetime64[ns], to the nanosecond (``np.datetime64(Timestamp)``
+    goes through datetime and drops the nanoseconds)."""
+    return pd.Timestamp(t).as_unit("ns").to_datetime64()
+
 class TransactionMatrix:
     """An encoded transaction log.
 
@@ -336,9 +342,9 @@ class TransactionMatrix:
         self._need_times("TransactionMatrix.between")
         mask = np.ones(self.n_baskets, dtype=bool)
         if start is not None:
-            mask &= self.times >= np.datetime64(pd.Timestamp(start), "ns")
+            mask &= self.times >= _ns64(start)
         if end is not None:
-            mask &= self.times < np.datetime64(pd.Timestamp(end), "ns")
+            mask &= self.times < _ns64(end)
         return self.select(mask)
 
     def split(self, cutoff) -> tuple:

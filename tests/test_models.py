@@ -458,6 +458,17 @@ def test_recommend_from_a_short_log(tm, days):
     assert not new["bought_before"].any()
 
 
+def test_recommend_from_a_single_basket():
+    """One basket: the default as-of time (just after it) keeps it, and the
+    recommender answers without a ranker, saying so."""
+    df = pd.DataFrame({"b": ["1", "1"], "i": ["a", "b"], "c": ["x", "x"], "t": ["2011-01-01 10:00"] * 2})
+    one = bm.TransactionMatrix.from_frame(df, "b", "i", customer="c", time="t")
+    with pytest.warns(UserWarning, match="too little history"):
+        recs = bm.recommend(one)
+    assert sorted(recs["item"]) == ["a", "b"] and recs["bought_before"].all()
+    assert recs["probability"].isna().all()
+
+
 def test_recommend_before_the_log_is_a_clear_error(tm):
     with pytest.raises(bm.InvalidParameterError, match="asof.*first basket"):
         M.Recommender("90D").fit(tm, "2000-01-01")

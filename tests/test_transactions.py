@@ -185,3 +185,15 @@ def test_small_int_baskets_encode_as_the_general_path_does():
     assert fast.report.to_frame().equals(general.report.to_frame())
     big = TransactionMatrix.from_baskets([[5, 2**40], [5]])  # past the table: the general path
     assert list(big.labels) == [5, 2**40] and big.n_items == 2
+
+
+def test_between_keeps_nanosecond_bounds():
+    """A bound one nanosecond after the last basket keeps it (a conversion
+    through datetime would drop the nanosecond and the basket)."""
+    df = pd.DataFrame({"b": ["1", "2"], "i": ["a", "b"], "t": ["2011-01-01 10:00", "2011-01-02 10:00"]})
+    tm = bm.TransactionMatrix.from_frame(df, "b", "i", time="t")
+    last = pd.Timestamp(tm.times.max())
+    assert tm.between(None, last + pd.Timedelta(1, "ns")).n_baskets == 2
+    assert tm.between(None, last).n_baskets == 1
+    assert tm.between(last, None).n_baskets == 1
+    assert tm.between(last + pd.Timedelta(1, "ns"), None).n_baskets == 0

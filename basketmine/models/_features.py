@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._lazy import LazyModule
 from .._validation import Interval, InvalidParameterError, Options, check
-from ..transactions import TransactionMatrix
+from ..transactions import TransactionMatrix, _ns64
 from ..value._summary import _timestamp
 
 sp = LazyModule("scipy.sparse")
@@ -164,7 +164,7 @@ def history(tm: TransactionMatrix, asof: pd.Timestamp) -> History:
     """The per (customer, unit) history of ``tm`` (all of it before ``asof``)."""
     lines = _line_frame(tm)
     present, r = np.unique(lines["customer"].to_numpy(), return_inverse=True)
-    days = (np.datetime64(asof, "ns") - lines["time"].to_numpy()) / _DAY
+    days = (_ns64(asof) - lines["time"].to_numpy()) / _DAY
     # one count per basket: a basket holds a unit once
     g = pd.DataFrame({"customer": r, "unit": lines["unit"].to_numpy(), "days": days})
     agg = g.groupby(["customer", "unit"], sort=True)["days"].agg(["size", "max", "min"])
@@ -323,7 +323,7 @@ def first_purchases(window: TransactionMatrix, hist: History, start: pd.Timestam
     lines = _line_frame(window)
     r = hist.row_of(len(window.customer_labels))[lines["customer"].to_numpy()]
     ok = r >= 0
-    days = (lines["time"].to_numpy()[ok] - np.datetime64(start, "ns")) / _DAY
+    days = (lines["time"].to_numpy()[ok] - _ns64(start)) / _DAY
     g = pd.DataFrame({"r": r[ok], "unit": lines["unit"].to_numpy()[ok], "days": days})
     return g.groupby(["r", "unit"], sort=True)["days"].min().reset_index()
 
@@ -334,7 +334,7 @@ def customer_features(tm: TransactionMatrix, asof: pd.Timestamp, hist: History,
     lines = _line_frame(tm)
     row_of = hist.row_of(len(tm.customer_labels))
     n = len(hist.customer_codes)
-    asof64 = np.datetime64(asof, "ns")
+    asof64 = _ns64(asof)
     cc = tm.customer_codes
     b = np.flatnonzero(cc >= 0)
     r = row_of[cc[b]]

@@ -14,7 +14,7 @@ from .._validation import BOOL, NONE, Interval, InvalidParameterError, Options, 
 from ..itemsets import frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
-from ..transactions import TransactionMatrix
+from ..transactions import TransactionMatrix, _ns64
 from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
                         first_purchases, history)
 from ._metrics import evaluate_recommendations
@@ -121,7 +121,7 @@ class _Sources:
         """Unit of each distinct (customer, unit) bought between lo and hi days before as-of."""
         tm = self.log
         brow = np.repeat(np.arange(tm.n_baskets), tm.basket_lengths())
-        age = (np.datetime64(self.asof, "ns") - tm.times[brow]) / np.timedelta64(1, "D")
+        age = (_ns64(self.asof) - tm.times[brow]) / np.timedelta64(1, "D")
         cc = tm.customer_codes[brow]
         m = (age > lo_days) & (age <= hi_days) & (cc >= 0)
         key = np.unique(cc[m].astype(np.int64) * tm.n_items + tm.indices[m])
@@ -956,7 +956,8 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
         ``customer``, ``rank``, ``item``, ``score`` (the ranking score:
         higher is better, comparable within a customer), ``probability``
         (that the customer buys the item within the horizon, calibrated on
-        the training window; see :class:`Recommender`), ``reason``,
+        the training window; see :class:`Recommender`; NaN when the log is
+        too short to learn a ranker), ``reason``,
         ``expected_days`` (from ``asof``) and ``expected_date``: a
         gradient-boosting regressor (absolute error) learned on the training
         window's purchases, from the ranker's features and three timing
