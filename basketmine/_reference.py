@@ -644,3 +644,29 @@ def up_cf_scores(baskets_by_customer: dict, recency=5, asymmetry: float = 0.25, 
                 score[i] = score.get(i, 0.0) + w * p
         out[u] = {i: s for i, s in score.items() if s > 0}
     return out
+
+
+def net_returns(rows):
+    """Net each return (negative quantity) against the same customer's
+    purchases of the item at or before it, latest first (ties in time: the
+    later row first); returns the purchase quantities left, by row index,
+    and the number of returns that found nothing to net against.
+    ``rows``: list of (customer, item, time, quantity)."""
+    left = {i: q for i, (_, _, _, q) in enumerate(rows) if q > 0}
+    unmatched = 0
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][2], i))
+    for r in order:
+        c, it, t, q = rows[r]
+        if q >= 0:
+            continue
+        need = -q
+        earlier = [p for p in order if p in left and left[p] > 0 and rows[p][0] == c and rows[p][1] == it
+                   and rows[p][2] <= t]
+        for p in reversed(earlier):
+            take = min(left[p], need)
+            left[p] -= take
+            need -= take
+            if need <= 0:
+                break
+        unmatched += need > 0
+    return {i: q for i, q in left.items() if q > 0}, unmatched

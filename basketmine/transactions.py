@@ -7,6 +7,7 @@ is not used is counted, with the reason, in :attr:`TransactionMatrix.report`.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -776,16 +777,17 @@ class TransactionMatrix:
                 unmatched = 0
                 for r in neg[np.argsort(t[neg], kind="stable")]:
                     need = -q[r]
-                    stack = groups.get((cust_arr[r], item_arr[r]), [])
-                    while need > 0 and stack:
-                        p = stack[-1]
-                        if t[p] > t[r]:
-                            break
+                    stack = groups.get((cust_arr[r], item_arr[r]), [])  # purchases by time
+                    # the latest purchase at or before the return first; later ones are not its origin
+                    j = bisect.bisect_right(stack, t[r], key=lambda p: t[p]) - 1
+                    while need > 0 and j >= 0:
+                        p = stack[j]
                         take = min(q[p], need)
                         q[p] -= take
                         need -= take
                         if q[p] <= 0:
-                            stack.pop()
+                            del stack[j]
+                        j -= 1
                     if need > 0:
                         unmatched += 1
                     keep[r] = False

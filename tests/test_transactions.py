@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 import basketmine as bm
+from basketmine import _reference as ref
 from basketmine import InvalidParameterError, TransactionMatrix
 
 from conftest import DATASETS
@@ -197,3 +198,32 @@ def test_between_keeps_nanosecond_bounds():
     assert tm.between(None, last).n_baskets == 1
     assert tm.between(last, None).n_baskets == 1
     assert tm.between(last + pd.Timedelta(1, "ns"), None).n_baskets == 0
+
+
+def test_net_matches_the_latest_earlier_purchase():
+    """A return nets against the purchase before it, even when the customer
+    bought the item again later."""
+    df = pd.DataFrame({"inv": ["1", "C2", "3"], "item": ["a"] * 3, "cust": ["x"] * 3,
+                       "t": ["2011-01-01", "2011-01-02", "2011-02-01"], "q": [2, -2, 3]})
+    tm = TransactionMatrix.from_frame(df, "inv", "item", customer="cust", time="t", quantity="q",
+                                      cancellations="net")
+    assert tm.n_baskets == 1 and tm.quantity.tolist() == [3.0]
+    assert tm.times[0] == np.datetime64("2011-02-01")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_net_equals_twin(seed):
+    rng = np.random.default_rng(seed)
+    n = 60
+    rows = [(f"c{rng.integers(3)}", f"i{rng.integers(3)}", int(rng.integers(0, 20)),
+             int(rng.choice([-3, -2, -1, 1, 2, 3, 4]))) for _ in range(n)]
+    df = pd.DataFrame(rows, columns=["cust", "item", "day", "q"])
+    df["inv"] = [f"b{i}" for i in range(n)]  # one line per basket: quantities stay per row
+    df["t"] = pd.Timestamp("2011-01-01") + pd.to_timedelta(df["day"], unit="D")
+    tm = TransactionMatrix.from_frame(df, "inv", "item", customer="cust", time="t", quantity="q",
+                                      cancellations="net")
+    want, unmatched = ref.net_returns(rows)
+    got = dict(zip(tm.basket_ids, tm.quantity))
+    assert got == {f"b{i}": float(q) for i, q in want.items()}
+    rep = tm.report.to_frame().set_index("reason")["rows"]
+    assert rep.get("return with no earlier purchase to net against", 0) == unmatched
