@@ -9,6 +9,7 @@ checked here::
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -138,3 +139,17 @@ def column_error(owner: str, name: str, value: Any, columns) -> InvalidParameter
         f"The {name!r} parameter of {owner} must name a column of the data "
         f"({cols}{more}). Got {value!r} instead."
     )
+
+
+_BARE_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def unitless_duration(owner: str, name: str, value: Any, baskets: bool = False) -> None:
+    """Raise when a duration is a number in a string without a unit, which
+    pandas would read as nanoseconds ("90" -> 90 ns)."""
+    if isinstance(value, str) and _BARE_NUMBER.match(value):
+        v = value.strip()
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} is a number without a unit ({value!r}). Write a duration "
+            f"with its unit, such as '{v}D' (days), '{v}h' (hours) or '{v}W' (weeks)"
+            + (", or give an int for a number of baskets." if baskets else "."))

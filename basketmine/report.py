@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import Steps
-from ._validation import Interval, InvalidParameterError, check
+from ._validation import Interval, InvalidParameterError, check, unitless_duration
 from .transactions import TransactionMatrix
 
 __all__ = ["SECTIONS", "report"]
@@ -277,6 +277,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
         say("no customer value")
     comparison = None
     if has_customers:
+        unitless_duration("report", "horizon", horizon)
         cut = pd.Timestamp(tm.times.max()) - pd.Timedelta(horizon) if cutoff is None else cutoff
         try:
             with warnings.catch_warnings():

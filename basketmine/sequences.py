@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import _sequences
-from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, validate
+from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, unitless_duration,
+                          validate)
 from .itemset_array import ItemsetArray, SequenceArray, take_runs
 from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, MiningLimitWarning, min_count_of, run_kernel
 from .transactions import TransactionMatrix
@@ -62,6 +63,7 @@ def _gap(owner: str, name: str, value, has_times: bool, smallest_int: int):
         if value < smallest_int:
             raise _duration_error(owner, name, value, smallest_int)
         return _Gap("baskets", int(value))
+    unitless_duration(owner, name, value, baskets=True)  # pandas would read "90" as 90 ns
     if isinstance(value, (str, pd.Timedelta, datetime.timedelta, np.timedelta64)):
         try:
             td = pd.Timedelta(value)

@@ -126,3 +126,13 @@ def test_help_examples_on_shipped_data_run(line, tmp_path, monkeypatch, capsys):
     assert out.strip() or "-o" in args
     if "-o" in args:
         assert Path(args[args.index("-o") + 1]).stat().st_size > 0
+
+
+@pytest.mark.parametrize("cmd,option", [("sequences", "--within"), ("recommend", "--horizon"),
+                                        ("compare", "--horizon")])
+def test_a_duration_without_a_unit_is_an_error_naming_the_units(capsys, cmd, option):
+    """'90' would be read as 90 nanoseconds: exit 2 and name the units."""
+    extra = ["--cutoff", "2011-09-01"] if cmd == "compare" else []
+    assert main([cmd, SAMPLE, *LINES, *extra, option, "90", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'90D' (days)" in err and "without a unit" in err and "\n" not in err

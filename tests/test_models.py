@@ -590,6 +590,7 @@ def test_compare_table(tm, monkeypatch, capsys):
     (dict(cutoff="2009-01-01"), "'cutoff' parameter of features must fall inside the log"),
     (dict(cutoff="not a date"), "'cutoff' parameter of features must be a date"),
     (dict(cutoff=CUT, horizon="-3D"), "'horizon' parameter of features must be a positive duration"),
+    (dict(cutoff=CUT, horizon="90"), "'horizon' parameter of features is a number without a unit"),
     (dict(cutoff=CUT, level="brand"), "'level' parameter of features must be one of"),
     (dict(cutoff=CUT, windows=(0,)), "'windows' parameter of features"),
 ])

@@ -406,3 +406,14 @@ def test_equal_to_spark_prefixspan_on_multi_item_baskets():
     df = bm.sequential_patterns(tm, 0.06)
     assert len(expected) > 100 and any(len(e) > 1 for s in expected for e in s)
     assert found(df) == expected
+
+
+@pytest.mark.parametrize("within", ["90", " 7 ", "1.5", "1e3"])
+def test_follow_ups_reject_a_duration_string_without_a_unit(within):
+    """pandas reads '90' as 90 nanoseconds; basketmine asks for the unit."""
+    tm = bm.TransactionMatrix.from_frame(
+        pd.DataFrame({"b": ["1", "2"], "i": ["a", "b"], "c": ["x", "x"],
+                      "t": ["2011-01-01", "2011-02-01"]}), "b", "i", customer="c", time="t")
+    with pytest.raises(bm.InvalidParameterError, match=r"'within'.*without a unit.*'D' \(days\)|without a unit"):
+        bm.follow_ups(tm, within=within)
+    assert bm.follow_ups(tm, within="20D", min_support=1).attrs["n_customers"] == 1

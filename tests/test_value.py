@@ -286,6 +286,9 @@ def test_predictions_and_clv(cdnow_cal):
     e10 = bg.expected_purchases(10)
     e70d = bg.expected_purchases("70D")  # 70 days = 10 weeks
     np.testing.assert_allclose(e10, e70d)
+    with pytest.raises(bm.InvalidParameterError, match="'t' parameter of BetaGeo.expected_purchases is a number "
+                                                      "without a unit"):
+        bg.expected_purchases("70")  # pandas would read 70 nanoseconds
     pa = bg.probability_alive()
     assert ((pa > 0) & (pa <= 1)).all() and (pa[cdnow_cal.frequency == 0] == 1).all()
     pp = bg.probability_of_purchase(10)

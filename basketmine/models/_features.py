@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, Options, check
+from .._validation import Interval, InvalidParameterError, Options, check, unitless_duration
 from ..transactions import TransactionMatrix, _ns64
 from ..value._summary import _timestamp
 
@@ -27,6 +27,7 @@ _FREQS = ("D", "W", "M")
 
 
 def _timedelta(owner: str, name: str, value) -> pd.Timedelta:
+    unitless_duration(owner, name, value)
     try:
         td = pd.Timedelta(value)
     except (ValueError, TypeError):

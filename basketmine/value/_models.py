@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, check
+from .._validation import Interval, InvalidParameterError, check, unitless_duration
 from ..transactions import TransactionMatrix
 from ._summary import _UNIT_DAYS, summary
 
@@ -94,6 +94,7 @@ def _duration(value, unit_days, owner: str, name: str) -> float:
             raise InvalidParameterError(
                 f"The {name!r} parameter of {owner} must be >= 0. Got {value!r} instead.")
         return float(value)
+    unitless_duration(owner, name, value)
     try:
         td = pd.Timedelta(value)
     except (ValueError, TypeError):
