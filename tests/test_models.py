@@ -650,3 +650,10 @@ def test_compare_without_prices_skips_spend_and_still_clusters():
     reg = t[t["model_type"] == "regression"]
     assert list(reg["metric"]) == ["skipped"] and "no prices" in reg["note"].iloc[0]
     assert t[t["model_type"] == "clustering"]["value"].notna().all()
+
+
+def test_compare_returns_only_the_model_types_asked_for(tm):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp = M.compare(tm, CUT, model_types=("clustering", "sequence discovery"))
+    assert set(cmp.table["model_type"]) == {"clustering", "sequence discovery"}

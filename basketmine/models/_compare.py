@@ -555,8 +555,8 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
     table = tab.frame()
     order = {m: i for i, m in enumerate(MODEL_TYPES)}
     table = table.sort_values("model_type", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    if set(model_types) == {"sequence discovery"} or set(model_types) == {"association"}:
-        table = table[table["model_type"].isin(model_types)].reset_index(drop=True)
+    # association and sequence discovery are judged in one run: keep only the rows asked for
+    table = table[table["model_type"].isin(chosen)].reset_index(drop=True)
     table.attrs.update({"cutoff": f.split.cutoff, "horizon": f.split.horizon, "customers": len(f.customers),
                         "active_in_holdout": int(f.targets["active"].sum())})
     return Comparison(table, plots, f)
