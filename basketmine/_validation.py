@@ -18,6 +18,14 @@ class InvalidParameterError(ValueError, TypeError):
     """A public parameter has a value outside what is allowed."""
 
 
+class UnknownLabelError(InvalidParameterError, KeyError):
+    """An item label that is not in the log's vocabulary (a KeyError too, as a
+    mapping lookup would raise)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 

@@ -334,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "rules", "cross-sell rules (frequent itemsets + association rules)", cmd_rules,
                  "write all rules to .csv, .parquet or .json")
     p.add_argument("--min-support", type=_support, default=0.01,
-                   help="fraction of baskets in (0, 1], or a basket count >= 1 (default 0.01)")
+                   help="fraction of baskets in (0, 1] (1.0 = every basket; 2%% also works), or a basket count "
+                        "written without a decimal point (5) (default 0.01)")
     p.add_argument("--min-confidence", type=float, default=0.3, help="default 0.3")
     p.add_argument("--metric", default="confidence", help="measure to threshold (default confidence)")
     p.add_argument("--min-threshold", type=float, default=None, help="threshold for --metric")
@@ -359,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                  "write all follow-ups to .csv, .parquet or .json")
     p.add_argument("--within", default="90D", help="the window after A (default 90D)")
     p.add_argument("--min-support", type=_support, default=0.01,
-                   help="fraction of customers in (0, 1], or a customer count >= 1 (default 0.01)")
+                   help="fraction of customers in (0, 1] (2%% also works), or a customer count written "
+                        "without a decimal point (default 0.01)")
     p.add_argument("--min-confidence", type=float, default=0.1, help="default 0.1")
     p.add_argument("--max-antecedent-len", type=int, default=1, help="items in A (default 1)")
     p.add_argument("--top", type=int, default=20, help="follow-ups to print when no -o is given")
@@ -403,8 +405,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _support(text: str):
-    v = float(text)
-    return int(v) if v >= 1 and v.is_integer() else v
+    """A support as in Python: a fraction of baskets ("0.01", "1.0" = every
+    basket, "2%"), or a basket count ("5", digits only)."""
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            return float(t[:-1]) / 100.0
+        if t.isdigit():
+            return int(t)
+        return float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a support is a fraction of baskets in (0, 1] such as 0.01 or 2%, or a basket count such as 5 "
+            f"(digits only); got {text!r}") from None
 
 
 def main(argv=None) -> int:
@@ -414,7 +427,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, InvalidParameterError, KeyError) as exc:
+    except (UserError, InvalidParameterError) as exc:  # anything else is a bug: let it show
         msg = exc.args[0] if exc.args else str(exc)
         print(f"basketmine {args.command}: error: {msg}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _encode, _sequences
-from ._validation import InvalidParameterError, Options, check, column_error
+from ._validation import InvalidParameterError, Options, UnknownLabelError, check, column_error
 
 __all__ = ["CleaningReport", "CustomerSequences", "TransactionMatrix"]
 
@@ -251,7 +251,8 @@ class TransactionMatrix:
         return q * self.price
 
     def code_of(self, items: Iterable) -> np.ndarray:
-        """Codes of the given item labels; unknown labels raise KeyError."""
+        """Codes of the given item labels; an unknown label raises
+        :class:`~basketmine.InvalidParameterError` (also a ``KeyError``)."""
         if self._code_of is None:
             self._code_of = {lab: i for i, lab in enumerate(self.labels)}
         out = []
@@ -259,7 +260,7 @@ class TransactionMatrix:
             try:
                 out.append(self._code_of[it])
             except KeyError:
-                raise KeyError(f"item {it!r} is not in the vocabulary of this TransactionMatrix") from None
+                raise UnknownLabelError(f"item {it!r} is not in the vocabulary of this TransactionMatrix") from None
         return np.asarray(out, dtype=np.int32)
 
     def basket_lengths(self) -> np.ndarray:

@@ -136,3 +136,28 @@ def test_a_duration_without_a_unit_is_an_error_naming_the_units(capsys, cmd, opt
     assert main([cmd, SAMPLE, *LINES, *extra, option, "90", "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert "'90D' (days)" in err and "without a unit" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("text, value", [("0.01", 0.01), ("1.0", 1.0), ("1", 1), ("25", 25), ("2%", 0.02),
+                                         (" 5 ", 5)])
+def test_support_reads_as_in_python(text, value):
+    """'1.0' is every basket (as min_support=1.0 in Python), '1' one basket."""
+    got = cli._support(text)
+    assert got == value and type(got) is type(value)
+
+
+def test_a_bad_support_names_what_is_allowed(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["rules", GROCERIES, "--min-support", "lots", "-q"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "--min-support" in err and "fraction of baskets" in err and "_support" not in err
+
+
+def test_an_unknown_item_is_a_parameter_error_and_still_a_key_error():
+    import basketmine as bm
+    tm = bm.TransactionMatrix.from_baskets([["a", "b"], ["a"]])
+    with pytest.raises(bm.InvalidParameterError, match="item 'z' is not in the vocabulary"):
+        tm.code_of(["z"])
+    with pytest.raises(KeyError):
+        tm.code_of(["z"])
