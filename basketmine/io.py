@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _encode
-from ._validation import InvalidParameterError
+from ._validation import InvalidParameterError, column_error
 from .transactions import CleaningReport, TransactionMatrix
 
 __all__ = ["read_baskets", "read_cdnow", "read_csv", "read_fimi", "read_parquet", "read_spmf",
@@ -65,8 +65,22 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
         try:
             df = pd.read_csv(fh, usecols=wanted or None, dtype=text_cols, **read_kw)
         except ValueError as exc:
+            header = _header(path, owner, read_kw)
+            names = {"basket": basket, "item": item, **cols}
+            for name, col in names.items():  # a column that is not there: say which ones are
+                if col is not None and header is not None and col not in header:
+                    raise column_error(owner, name, col, header) from None
             raise InvalidParameterError(f"{owner}: cannot read {os.fspath(path)!r}: {exc}") from None
     return _lines_frame(df, owner, basket, item, cols, cancellations)
+
+
+def _header(path, owner: str, read_kw: dict):
+    """The file's column names, or None when even those cannot be read."""
+    try:
+        with _open_text(path, owner) as fh:
+            return list(pd.read_csv(fh, nrows=0, **{k: v for k, v in read_kw.items() if k != "nrows"}).columns)
+    except (ValueError, OSError, InvalidParameterError):
+        return None
 
 
 def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,

@@ -161,3 +161,15 @@ def test_an_unknown_item_is_a_parameter_error_and_still_a_key_error():
         tm.code_of(["z"])
     with pytest.raises(KeyError):
         tm.code_of(["z"])
+
+
+def test_a_missing_column_lists_the_columns_there(capsys):
+    assert main(["rules", SAMPLE, "--basket", "Invoice", "--item", "StockCode", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'basket' parameter" in err and "'Invoice'" in err and "'InvoiceNo'" in err and "\n" not in err
+
+
+def test_recommend_before_the_log_exits_2_with_the_reason(capsys):
+    assert main(["recommend", SAMPLE, *LINES, "--asof", "2000-01-01", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'asof'" in err and "first basket" in err and "\n" not in err
