@@ -60,14 +60,30 @@ def _read(args):
         raise UserError(f"--basket and --item: a {fmt} file of invoice lines needs both columns "
                         f"(got --basket={args.basket!r}, --item={args.item!r})")
     if fmt == "csv":
-        return bm.read_csv(path, cancellations=args.cancellations, **cols)
-    if fmt == "parquet":
-        return bm.read_parquet(path, cancellations=args.cancellations, **cols)
-    if fmt == "fimi":
-        return bm.read_fimi(path)
-    if fmt == "spmf":
-        return bm.read_spmf(path)
-    return bm.read_baskets(path, sep=args.sep)
+        tm = bm.read_csv(path, cancellations=args.cancellations, **cols)
+    elif fmt == "parquet":
+        tm = bm.read_parquet(path, cancellations=args.cancellations, **cols)
+    elif fmt == "fimi":
+        tm = bm.read_fimi(path)
+    elif fmt == "spmf":
+        tm = bm.read_spmf(path)
+    else:
+        tm = bm.read_baskets(path, sep=args.sep)
+    if not args.quiet:
+        print(_cleaning_summary(tm, args.command), file=sys.stderr)
+    return tm
+
+
+def _cleaning_summary(tm, command: str) -> str:
+    """What became of the input rows, in a few lines for stderr."""
+    rep = getattr(tm, "report", None)
+    head = f"basketmine {command}: {tm!r}"
+    if rep is None:
+        return head
+    lines = [f"{head}; {rep.rows_in:,} rows read, {rep.rows_dropped:,} not used"]
+    for reason, rows, action in rep.entries:
+        lines.append(f"  {action:8s} {rows:>10,}  {reason}")
+    return "\n".join(lines)
 
 
 def _write(df: pd.DataFrame, path: str) -> None:

@@ -173,3 +173,13 @@ def test_recommend_before_the_log_exits_2_with_the_reason(capsys):
     assert main(["recommend", SAMPLE, *LINES, "--asof", "2000-01-01", "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert "'asof'" in err and "first basket" in err and "\n" not in err
+
+
+def test_the_cleaning_report_is_on_stderr_unless_quiet(capsys):
+    args = ["rules", SAMPLE, "--basket", "InvoiceNo", "--item", "StockCode", "--quantity", "Quantity",
+            "--min-support", "0.05"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "47,928 rows read, 1,103 not used" in err and "negative quantity (return or cancellation)" in err
+    assert main(args + ["-q"]) == 0
+    assert "rows read" not in capsys.readouterr().err
