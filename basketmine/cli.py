@@ -69,6 +69,11 @@ def _read(args):
         tm = bm.read_spmf(path)
     else:
         tm = bm.read_baskets(path, sep=args.sep)
+    if args.exclude or args.exclude_pattern is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tm = tm.exclude(args.exclude, args.exclude_pattern)
+        _warn(caught)
     if not args.quiet:
         print(_cleaning_summary(tm, args.command), file=sys.stderr)
     return tm
@@ -329,7 +334,12 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{name}", metavar="COLUMN", help=f"the {name} column of invoice lines")
     p.add_argument("--cancellations", default="drop", choices=["drop", "keep", "net"],
                    help="negative quantities: drop them, keep them, or net them against purchases")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--exclude", action="append", default=[], metavar="ITEM",
+                   help="leave out this item (postage, a fee, a placeholder such as NONE); repeatable")
+    p.add_argument("--exclude-pattern", default=None, metavar="REGEX",
+                   help="leave out every item whose label fully matches this regular expression, "
+                        "e.g. 'POST|DOT|M|BANK CHARGES'")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output and no cleaning report")
 
 
 def _command(sub, name: str, help: str, func, output_help: str) -> argparse.ArgumentParser:

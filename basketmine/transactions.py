@@ -8,6 +8,8 @@ is not used is counted, with the reason, in :attr:`TransactionMatrix.report`.
 from __future__ import annotations
 
 import bisect
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -459,6 +461,80 @@ class TransactionMatrix:
         out.ancestors = {all_labels[k]: frozenset(all_labels[c] for c in v) for k, v in anc.items()}
         return out
 
+    def _flag_common_items(self, share: float = 0.3, least: int = 20) -> "TransactionMatrix":
+        """Note in the report each item held by at least ``share`` of the
+        baskets (with ``least`` baskets or more): a placeholder (``NONE``),
+        postage or a fee looks like that, and mining it as a product gives
+        rules about it; :meth:`exclude` removes it."""
+        if self.n_baskets >= least and self.nnz:
+            count = np.bincount(self.indices, minlength=self.n_items)
+            for i in np.flatnonzero(count >= share * self.n_baskets):
+                self.report.add(f"item {self.labels[i]!r} is in {count[i] / self.n_baskets:.0%} of baskets: if it "
+                                f"is not a product (a placeholder, postage, a fee), exclude it", count[i], "note")
+        return self
+
+    def exclude(self, items: Iterable = (), pattern: str | None = None) -> "TransactionMatrix":
+        """The log without some items (postage, bank charges, placeholders
+        such as ``NONE``): lines of the ``items`` labels, and of labels that
+        fully match the regular expression ``pattern``, are dropped, and
+        baskets left empty with them; both are counted in :attr:`report`.
+
+        Examples
+        --------
+        >>> import basketmine as bm
+        >>> tm = bm.TransactionMatrix.from_baskets([["tea", "POST"], ["POST"], ["milk", "DOT"]])
+        >>> clean = tm.exclude(["POST"], pattern="DOT|BANK CHARGES")
+        >>> clean.to_baskets()
+        [['tea'], ['milk']]
+        >>> for reason, rows, action in clean.report.entries:
+        ...     print(action, rows, reason)
+        dropped 3 excluded item (exclude: 'POST'; pattern 'DOT|BANK CHARGES')
+        note 1 basket left empty by the exclusion
+        """
+        owner = "TransactionMatrix.exclude"
+        if isinstance(items, (str, bytes)):
+            items = [items]
+        items = list(items)
+        if pattern is not None and not isinstance(pattern, str):
+            raise InvalidParameterError(
+                f"The 'pattern' parameter of {owner} must be a regular expression (str) or None. "
+                f"Got {type(pattern).__name__} instead.")
+        try:
+            rx = None if pattern is None else re.compile(pattern)
+        except re.error as exc:
+            raise InvalidParameterError(
+                f"The 'pattern' parameter of {owner} must be a valid regular expression. Got {pattern!r} ({exc}).") from None
+        lookup = {lab: i for i, lab in enumerate(self.labels)}
+        unknown = [it for it in items if it not in lookup]
+        if unknown:
+            warnings.warn(f"{owner}: {len(unknown)} of the items to exclude are not in the log, e.g. "
+                          f"{unknown[:3]!r}.", UserWarning, stacklevel=2)
+        out = np.zeros(self.n_items, dtype=bool)
+        out[[lookup[it] for it in items if it in lookup]] = True
+        if rx is not None:
+            out |= np.fromiter((rx.fullmatch(str(lab)) is not None for lab in self.labels), bool, self.n_items)
+        gone = out[self.indices]
+        rows = np.repeat(np.arange(self.n_baskets, dtype=np.int64), self.basket_lengths())
+        left = np.bincount(rows[~gone], minlength=self.n_baskets)
+        report = CleaningReport(self.report.rows_in, list(self.report.entries))
+        what = "; ".join(([f"exclude: {', '.join(map(repr, items))}"] if items else [])
+                         + ([f"pattern {pattern!r}"] if pattern is not None else []))
+        report.add(f"excluded item ({what})", int(gone.sum()))
+        report.add("basket left empty by the exclusion", int(((left == 0) & (self.basket_lengths() > 0)).sum()),
+                   "note")
+        keep_lines = ~gone
+        indptr = np.zeros(self.n_baskets + 1, dtype=np.int64)
+        np.cumsum(left, out=indptr[1:])
+
+        def take(a):
+            return None if a is None else a[keep_lines]
+
+        kept = TransactionMatrix(
+            indptr, self.indices[keep_lines], self.labels, basket_ids=self.basket_ids,
+            customer_codes=self.customer_codes, customer_labels=self.customer_labels, times=self.times,
+            quantity=take(self.quantity), price=take(self.price), cost=take(self.cost), report=report)
+        return kept.select(left > 0)
+
     def _recode(self, codes, labels) -> "TransactionMatrix":
         """Rebuild with new per-line codes, merging repeats within a basket."""
         rows = np.repeat(np.arange(self.n_baskets, dtype=np.int64), self.basket_lengths())
@@ -509,7 +585,7 @@ class TransactionMatrix:
         report = CleaningReport(rows_in=total)
         report.add("missing item (None or NaN)", n_missing)
         report.add("item repeated in a basket", n_rep, "merged")
-        return cls(indptr, codes, sorted_labels, report=report)
+        return cls(indptr, codes, sorted_labels, report=report)._flag_common_items()
 
     @classmethod
     def from_sequences(cls, sequences, times=None, customers=None) -> "TransactionMatrix":
@@ -875,4 +951,4 @@ class TransactionMatrix:
             times = bt_min[border].view("datetime64[ns]")
         return cls(indptr, codes, labels, basket_ids=np.asarray(buniq)[border],
                    customer_codes=cust_codes, customer_labels=cust_labels, times=times,
-                   quantity=qsum, price=wmean(pr), cost=wmean(co), report=report)
+                   quantity=qsum, price=wmean(pr), cost=wmean(co), report=report)._flag_common_items()

@@ -183,3 +183,13 @@ def test_the_cleaning_report_is_on_stderr_unless_quiet(capsys):
     assert "47,928 rows read, 1,103 not used" in err and "negative quantity (return or cancellation)" in err
     assert main(args + ["-q"]) == 0
     assert "rows read" not in capsys.readouterr().err
+
+
+def test_exclude_on_the_command_line(capsys):
+    lines = [a for a in LINES if a != "-q"]
+    args = ["recommend", SAMPLE, *lines, "--customers", "12407", "--k", "3", "--asof", "2011-09-01"]
+    assert main(args) == 0
+    assert "POST" in capsys.readouterr().out
+    assert main(args + ["--exclude", "POST", "--exclude-pattern", "DOT|M|BANK CHARGES"]) == 0
+    out, err = capsys.readouterr()
+    assert "POST" not in out and "excluded item (exclude: 'POST'; pattern 'DOT|M|BANK CHARGES')" in err

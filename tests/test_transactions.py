@@ -227,3 +227,30 @@ def test_net_equals_twin(seed):
     assert got == {f"b{i}": float(q) for i, q in want.items()}
     rep = tm.report.to_frame().set_index("reason")["rows"]
     assert rep.get("return with no earlier purchase to net against", 0) == unmatched
+
+
+def test_exclude_drops_lines_and_emptied_baskets_and_counts_them():
+    df = pd.DataFrame({"b": ["1", "1", "2", "3", "3"], "i": ["tea", "POST", "POST", "milk", "DOT"],
+                       "c": ["x", "x", "y", "x", "z"], "t": ["2011-01-01", "2011-01-01", "2011-01-02",
+                                                              "2011-01-03", "2011-01-03"],
+                       "q": [1, 1, 1, 2, 1]})
+    tm = TransactionMatrix.from_frame(df, "b", "i", customer="c", time="t", quantity="q")
+    clean = tm.exclude(["POST"], pattern="D.T")
+    assert clean.to_baskets() == [["tea"], ["milk"]]
+    assert clean.quantity.tolist() == [1.0, 2.0] and list(clean.basket_ids) == ["1", "3"]
+    assert clean.customer_labels[clean.customer_codes].tolist() == ["x", "x"]
+    rep = clean.report.to_frame().set_index("reason")
+    assert rep["rows"].iloc[-2:].tolist() == [3, 1]
+    assert clean.report.rows_in == 5 and clean.report.rows_dropped == 3
+    assert tm.report.rows_dropped == 0  # the original is untouched
+    with pytest.warns(UserWarning, match="not in the log"):
+        tm.exclude(["NOPE"])
+    with pytest.raises(InvalidParameterError, match="'pattern' parameter"):
+        tm.exclude(pattern="(")
+
+
+def test_an_item_in_most_baskets_is_flagged_in_the_report():
+    tm = TransactionMatrix.from_baskets([["NONE", "a"], ["NONE"], ["b", "NONE"], ["c"]] * 10)
+    notes = [r for r, _, a in tm.report.entries if a == "note"]
+    assert any("'NONE' is in 75% of baskets" in n for n in notes)
+    assert not any("'a'" in n for n in notes)
