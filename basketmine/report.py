@@ -226,6 +226,13 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
     parts.append(_section("rule-graph", "Rule graph", _graph(rules.head(min(top, 20)))))
     has_customers = tm.customer_codes is not None and tm.times is not None
     has_prices = tm.price is not None
+    lacking = [w for w, ok in (("customers", tm.customer_codes is not None), ("times", tm.times is not None),
+                               ("prices", has_prices)) if not ok]
+
+    def no(*needs) -> str:
+        """Why a section needing ``needs`` is skipped: only what this log lacks."""
+        miss = [n for n in needs if n in lacking]
+        return "the log has no " + (" and ".join(miss) if len(miss) < 3 else f"{miss[0]}, {miss[1]} and {miss[2]}")
     if has_customers:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -247,7 +254,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
                               f"quartiles of the days from A to B (bars: 1st to 3rd quartile, line: median; "
                               f"scale 0 to {span:.0f} days).</p>" + _table(view) + lag))
     else:
-        parts.append(_section("follow-ups", "Follow-ups", _skip("the log has no customers and times")))
+        parts.append(_section("follow-ups", "Follow-ups", _skip(no("customers", "times"))))
         say("no follow-ups")
     if has_customers and has_prices:
         with warnings.catch_warnings():
@@ -271,7 +278,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
                               _table(bm.value.class_table(cls), index=True)))
         say("customer value")
     else:
-        why = "the log has no customers, times and prices"
+        why = no("customers", "times", "prices")
         parts.append(_section("pareto", "Pareto curve and deciles", _skip(why)))
         parts.append(_section("rfm", "RFM grid and customer classes", _skip(why)))
         say("no customer value")
@@ -291,7 +298,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
             parts.append(_section("comparison", "Model comparison", _skip(str(exc))))
         say("comparison")
     else:
-        parts.append(_section("comparison", "Model comparison", _skip("the log has no customers and times")))
+        parts.append(_section("comparison", "Model comparison", _skip(no("customers", "times"))))
         say("no comparison")
     if comparison is not None and "forecasts" in comparison.plots:
         charts = []

@@ -123,3 +123,16 @@ def test_report_in_a_real_browser(page, tmp_path):
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
     finally:
         browser.quit()
+
+
+def test_a_skipped_section_names_only_what_the_log_lacks(tmp_path):
+    """A log with customers and times but no prices: the value sections say
+    "no prices", not "no customers, times and prices"."""
+    tm = bm.read_csv(DATASETS / "online_retail" / "online_retail_sample.csv.gz", "InvoiceNo", "StockCode",
+                     customer="CustomerID", time="InvoiceDate")
+    tm = tm.between("2011-06-01", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = report(tm, tmp_path / "r.html", min_support=0.05)
+    assert text.count("not shown: the log has no prices") == 2
+    assert "no customers" not in text
