@@ -54,26 +54,27 @@ def _read(args):
             fmt = "csv"
         else:
             fmt = "baskets"
-    cols = dict(basket=args.basket, item=args.item, customer=args.customer, time=args.time,
+    time = args.time[0] if args.time and len(args.time) == 1 else args.time
+    cols = dict(basket=args.basket, item=args.item, customer=args.customer, time=time,
                 quantity=args.quantity, price=args.price, cost=args.cost)
     if fmt in ("csv", "parquet") and (args.basket is None or args.item is None):
         raise UserError(f"--basket and --item: a {fmt} file of invoice lines needs both columns "
                         f"(got --basket={args.basket!r}, --item={args.item!r})")
-    if fmt == "csv":
-        tm = bm.read_csv(path, cancellations=args.cancellations, **cols)
-    elif fmt == "parquet":
-        tm = bm.read_parquet(path, cancellations=args.cancellations, **cols)
-    elif fmt == "fimi":
-        tm = bm.read_fimi(path)
-    elif fmt == "spmf":
-        tm = bm.read_spmf(path)
-    else:
-        tm = bm.read_baskets(path, sep=args.sep)
-    if args.exclude or args.exclude_pattern is not None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if fmt == "csv":
+            tm = bm.read_csv(path, cancellations=args.cancellations, date_format=args.date_format, **cols)
+        elif fmt == "parquet":
+            tm = bm.read_parquet(path, cancellations=args.cancellations, date_format=args.date_format, **cols)
+        elif fmt == "fimi":
+            tm = bm.read_fimi(path)
+        elif fmt == "spmf":
+            tm = bm.read_spmf(path)
+        else:
+            tm = bm.read_baskets(path, sep=args.sep)
+        if args.exclude or args.exclude_pattern is not None:
             tm = tm.exclude(args.exclude, args.exclude_pattern)
-        _warn(caught)
+    _warn(caught)
     if not args.quiet:
         print(_cleaning_summary(tm, args.command), file=sys.stderr)
     return tm
@@ -330,8 +331,13 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="input format (default: by extension; CSV with --item is invoice lines, "
                         "without it one basket per line)")
     p.add_argument("--sep", default=",", help="item separator for one-basket-per-line files")
-    for name in ("basket", "item", "customer", "time", "quantity", "price", "cost"):
+    for name in ("basket", "item", "customer", "quantity", "price", "cost"):
         p.add_argument(f"--{name}", metavar="COLUMN", help=f"the {name} column of invoice lines")
+    p.add_argument("--time", metavar="COLUMN", action="append", default=None,
+                   help="the date-and-time column; for a log with separate date and time columns, give "
+                        "both: --time Date --time Time")
+    p.add_argument("--date-format", default=None, metavar="FORMAT",
+                   help="the dates' format, e.g. '%%d/%%m/%%Y %%H:%%M' (day-first logs)")
     p.add_argument("--cancellations", default="drop", choices=["drop", "keep", "net"],
                    help="negative quantities: drop them, keep them, or net them against purchases")
     p.add_argument("--exclude", action="append", default=[], metavar="ITEM",

@@ -28,17 +28,26 @@ def _open_text(path, owner: str):
     return open(path, "rt", encoding="utf-8")
 
 
-def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellations):
+def _wanted(basket, item, cols: dict) -> list:
+    """The columns to read (``time`` may be a [date, time] pair)."""
+    out = []
+    for c in (basket, item, *cols.values()):
+        out += [x for x in (c if isinstance(c, (list, tuple)) else [c]) if x is not None]
+    return list(dict.fromkeys(out))
+
+
+def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellations, date_format=None):
     if basket is None or item is None:
         raise InvalidParameterError(
             f"{owner} reads invoice lines and needs both the 'basket' and 'item' columns "
             f"(columns here: {', '.join(map(repr, df.columns[:20]))}). For one basket per line "
             f"use read_baskets.")
-    return TransactionMatrix.from_frame(df, basket, item, cancellations=cancellations, **kw)
+    return TransactionMatrix.from_frame(df, basket, item, cancellations=cancellations, date_format=date_format,
+                                        **kw)
 
 
 def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
-             cost=None, *, cancellations="drop", **read_kw) -> TransactionMatrix:
+             cost=None, *, cancellations="drop", date_format=None, **read_kw) -> TransactionMatrix:
     """Read a CSV of invoice lines (one row per basket x item).
 
     Column parameters are as in :meth:`TransactionMatrix.from_frame`; other
@@ -59,7 +68,7 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
     """
     owner = "read_csv"
     cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
-    wanted = [c for c in (basket, item, *cols.values()) if c is not None]
+    wanted = _wanted(basket, item, cols)
     text_cols = {c: str for c in (basket, item, customer) if c is not None}
     with _open_text(path, owner) as fh:
         try:
@@ -68,10 +77,11 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
             header = _header(path, owner, read_kw)
             names = {"basket": basket, "item": item, **cols}
             for name, col in names.items():  # a column that is not there: say which ones are
-                if col is not None and header is not None and col not in header:
-                    raise column_error(owner, name, col, header) from None
+                for c in (col if isinstance(col, (list, tuple)) else [col]):
+                    if c is not None and header is not None and c not in header:
+                        raise column_error(owner, name, c, header) from None
             raise InvalidParameterError(f"{owner}: cannot read {os.fspath(path)!r}: {exc}") from None
-    return _lines_frame(df, owner, basket, item, cols, cancellations)
+    return _lines_frame(df, owner, basket, item, cols, cancellations, date_format)
 
 
 def _header(path, owner: str, read_kw: dict):
@@ -84,7 +94,7 @@ def _header(path, owner: str, read_kw: dict):
 
 
 def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
-                 cost=None, *, cancellations="drop") -> TransactionMatrix:
+                 cost=None, *, cancellations="drop", date_format=None) -> TransactionMatrix:
     """Read a Parquet file of invoice lines (needs pyarrow).
 
     Examples
@@ -103,9 +113,8 @@ def read_parquet(path, basket=None, item=None, customer=None, time=None, quantit
         raise InvalidParameterError(
             f"The 'path' parameter of {owner} must name an existing file. Got {os.fspath(path)!r} instead.")
     cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
-    wanted = [c for c in (basket, item, *cols.values()) if c is not None]
-    df = pd.read_parquet(path, columns=wanted or None)
-    return _lines_frame(df, owner, basket, item, cols, cancellations)
+    df = pd.read_parquet(path, columns=_wanted(basket, item, cols) or None)
+    return _lines_frame(df, owner, basket, item, cols, cancellations, date_format)
 
 
 def read_cdnow(path) -> TransactionMatrix:

@@ -144,6 +144,56 @@ def _sorted_vocabulary(labels: list, owner: str, name: str):
 
 
 
+_TIME_OF_DAY = r"\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp]\.?[Mm]\.?)?\s*"
+
+
+def _time_columns(owner: str, time) -> list:
+    """The time parameter as a list of one column, or of a date and a time column."""
+    if time is None:
+        return []
+    if isinstance(time, (list, tuple)):
+        if len(time) not in (1, 2):
+            raise InvalidParameterError(
+                f"The 'time' parameter of {owner} must be a column, or a [date, time] pair of columns. "
+                f"Got {time!r} instead.")
+        return list(time)
+    return [time]
+
+
+def _parse_times(df: pd.DataFrame, cols: list, owner: str, date_format) -> np.ndarray:
+    """The basket times of ``cols`` (one column, or a date and a time column) as datetime64[ns]."""
+    if len(cols) == 2:
+        d, t = df[cols[0]], df[cols[1]]
+        raw = (d.astype(str).str.strip() + " " + t.astype(str).str.strip()).where(d.notna() & t.notna())
+    else:
+        raw = df[cols[0]]
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        sample = raw.dropna().astype(str).head(1000)
+        if len(sample) and sample.str.fullmatch(_TIME_OF_DAY).all():
+            raise InvalidParameterError(
+                f"The 'time' parameter of {owner} names {cols[0]!r}, which holds times of day without dates "
+                f"(e.g. {sample.iloc[0]!r}); they would be read as today's date. Give the date column too: "
+                f"time=[<date column>, {cols[0]!r}] (--time DATE --time {cols[0]} on the command line).")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            t = pd.to_datetime(raw, format=date_format).to_numpy(dtype="datetime64[ns]")
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(
+                f"The 'time' parameter of {owner} must name a column of dates or times; "
+                f"{' + '.join(map(repr, cols))} could not be read as such"
+                f"{'' if date_format is None else f' with date_format={date_format!r}'} "
+                f"({str(exc).splitlines()[0].split('. You might')[0]}).") from None
+    for w in caught:
+        msg = str(w.message)
+        if "dayfirst" in msg or "infer format" in msg or "format" in msg:
+            warnings.warn(f"{owner}: the dates of {' + '.join(map(repr, cols))} are ambiguous or mixed "
+                          f"({msg.split('. ')[0]}); give date_format= (e.g. '%d/%m/%Y %H:%M') to read every "
+                          f"date the same way.", UserWarning, stacklevel=4)
+            break
+    return t
+
+
 def _ns64(t) -> np.datetime64:
     """A time as datetime64[ns], to the nanosecond (``np.datetime64(Timestamp)``
     goes through datetime and drops the nanoseconds)."""
@@ -767,7 +817,8 @@ class TransactionMatrix:
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, basket, item, customer=None, time=None,
-                   quantity=None, price=None, cost=None, *, cancellations="drop") -> "TransactionMatrix":
+                   quantity=None, price=None, cost=None, *, cancellations="drop",
+                   date_format=None) -> "TransactionMatrix":
         """Encode a long frame of invoice lines (one row per basket x item).
 
         Parameters
@@ -781,6 +832,13 @@ class TransactionMatrix:
             (conflicts are counted as notes); per-line values are summed
             (quantity) or quantity-weighted (price, cost) when an item repeats
             in a basket.
+        time : column name, or a pair of them
+            The basket's date and time, or ``[date_column, time_column]``
+            for logs that keep them apart.  A column of times of day alone
+            is an error (it would be read as today's date).
+        date_format : str, optional
+            The dates' format for :func:`pandas.to_datetime` (``"%d/%m/%Y
+            %H:%M"``): say it when the log's dates are day-first or mixed.
         cancellations : {"drop", "keep", "net"}
             What to do with rows of negative quantity (returns and
             cancellations): drop them; keep them as lines; or net each
@@ -795,9 +853,11 @@ class TransactionMatrix:
         check(owner, "cancellations", cancellations, _CANCEL)
         cols = {"basket": basket, "item": item, "customer": customer, "time": time,
                 "quantity": quantity, "price": price, "cost": cost}
+        time_cols = _time_columns(owner, time)
         for name, col in cols.items():
-            if col is not None and col not in df.columns:
-                raise column_error(owner, name, col, df.columns)
+            for c in (time_cols if name == "time" else [col]):
+                if c is not None and c not in df.columns:
+                    raise column_error(owner, name, c, df.columns)
             if col is None and name in ("basket", "item"):
                 raise column_error(owner, name, col, df.columns)
         if cancellations == "net" and (customer is None or time is None or quantity is None):
@@ -821,12 +881,7 @@ class TransactionMatrix:
                        int(nc.sum()), "note")
         t = None
         if time is not None:
-            try:
-                t = pd.to_datetime(df[time]).to_numpy(dtype="datetime64[ns]")
-            except (ValueError, TypeError) as exc:
-                raise InvalidParameterError(
-                    f"The 'time' parameter of {owner} must name a column of dates or times; "
-                    f"column {time!r} could not be read as such ({exc}).") from None
+            t = _parse_times(df, time_cols, owner, date_format)
             drop(np.isnat(t), f"missing or unreadable time ({time!r})")
         q = None
         if quantity is not None:

@@ -193,3 +193,15 @@ def test_exclude_on_the_command_line(capsys):
     assert main(args + ["--exclude", "POST", "--exclude-pattern", "DOT|M|BANK CHARGES"]) == 0
     out, err = capsys.readouterr()
     assert "POST" not in out and "excluded item (exclude: 'POST'; pattern 'DOT|M|BANK CHARGES')" in err
+
+
+def test_date_and_time_columns_on_the_command_line(tmp_path, capsys):
+    path = tmp_path / "bakery.csv"
+    pd.DataFrame({"Date": ["30/10/2016", "31/10/2016", "13/11/2016"], "Time": ["09:58:11", "10:08:41", "10:13:03"],
+                  "Transaction": ["1", "2", "3"], "Item": ["Bread", "Jam", "Bread"]}).to_csv(path, index=False)
+    base = ["sequences", str(path), "--basket", "Transaction", "--item", "Item", "--customer", "Transaction",
+            "--within", "7D", "--min-support", "1"]
+    assert main(base + ["--time", "Time", "-q"]) == 2
+    assert "times of day without dates" in capsys.readouterr().err
+    assert main(base + ["--time", "Date", "--time", "Time", "--date-format", "%d/%m/%Y %H:%M:%S"]) == 0
+    assert "2016-10-30 .. 2016-11-13" in capsys.readouterr().err

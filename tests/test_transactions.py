@@ -254,3 +254,28 @@ def test_an_item_in_most_baskets_is_flagged_in_the_report():
     notes = [r for r, _, a in tm.report.entries if a == "note"]
     assert any("'NONE' is in 75% of baskets" in n for n in notes)
     assert not any("'a'" in n for n in notes)
+
+
+BAKERY = pd.DataFrame({"Date": ["30/10/2016", "30/10/2016", "31/10/2016", "13/11/2016"],
+                       "Time": ["09:58:11", "10:05:34", "10:08:41", "10:13:03"],
+                       "Transaction": ["1", "2", "3", "4"], "Item": ["Bread", "Jam", "Muffin", "NONE"]})
+
+
+def test_separate_date_and_time_columns():
+    tm = TransactionMatrix.from_frame(BAKERY, "Transaction", "Item", time=["Date", "Time"],
+                                      date_format="%d/%m/%Y %H:%M:%S")
+    assert pd.Timestamp(tm.times.min()) == pd.Timestamp("2016-10-30 09:58:11")
+    assert pd.Timestamp(tm.times.max()) == pd.Timestamp("2016-11-13 10:13:03")
+
+
+def test_a_time_of_day_column_alone_is_a_clear_error():
+    with pytest.raises(InvalidParameterError, match=r"'Time', which holds times of day without dates.*"
+                                                    r"time=\[<date column>, 'Time'\]"):
+        TransactionMatrix.from_frame(BAKERY, "Transaction", "Item", time="Time")
+
+
+def test_day_first_dates_without_a_format_warn_with_the_remedy():
+    with pytest.warns(UserWarning, match="give date_format="):
+        TransactionMatrix.from_frame(BAKERY, "Transaction", "Item", time=["Date", "Time"])
+    with pytest.raises(InvalidParameterError, match="with date_format='%Y'"):
+        TransactionMatrix.from_frame(BAKERY, "Transaction", "Item", time="Date", date_format="%Y")
