@@ -6,10 +6,12 @@ value and what is allowed), 1 any other failure.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import warnings
 
+import numpy as np
 import pandas as pd
 
 _RETAIL = ("datasets/online_retail/online_retail_sample.csv.gz --basket InvoiceNo --item StockCode "
@@ -92,19 +94,38 @@ def _cleaning_summary(tm, command: str) -> str:
     return "\n".join(lines)
 
 
+def _plain(x):
+    """An item label as JSON can hold it (numbers stay numbers)."""
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    return x if isinstance(x, (str, int, float)) else str(x)
+
+
+def _items(s) -> list:
+    return sorted((_plain(x) for x in s), key=lambda x: (str(type(x)), x))
+
+
 def _write(df: pd.DataFrame, path: str) -> None:
+    """Write a result; itemsets are lists, never joined text (labels can hold commas): list
+    columns in Parquet, arrays in JSON, and JSON arrays as the cell text in CSV
+    (``["PAPER CRAFT , LITTLE BIRDIE", "POST"]``, quoted by the CSV writer)."""
     out = df.copy()
     out.attrs = {}
+    low = path.lower()
+    as_text = not low.endswith((".parquet", ".pq", ".json"))
     for col in ("antecedents", "consequents", "itemsets"):
         if col in out:
-            out[col] = [", ".join(sorted(map(str, s))) for s in out[col]]
+            v = [_items(s) for s in out[col]]
+            out[col] = [json.dumps(x, ensure_ascii=False) for x in v] if as_text else v
     if "sequence" in out:
-        out["sequence"] = [" -> ".join(", ".join(sorted(map(str, e))) for e in seq) for seq in out["sequence"]]
-    low = path.lower()
+        v = [[_items(e) for e in seq] for seq in out["sequence"]]
+        out["sequence"] = [json.dumps(x, ensure_ascii=False) for x in v] if as_text else v
     if low.endswith((".parquet", ".pq")):
         out.to_parquet(path, index=False)
     elif low.endswith(".json"):
-        out.to_json(path, orient="records", indent=1, date_format="iso")
+        out.to_json(path, orient="records", indent=1, date_format="iso", force_ascii=False)
     else:
         out.to_csv(path, index=False)
 

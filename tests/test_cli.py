@@ -1,3 +1,4 @@
+import json
 import shlex
 import subprocess
 import sys
@@ -205,3 +206,20 @@ def test_date_and_time_columns_on_the_command_line(tmp_path, capsys):
     assert "times of day without dates" in capsys.readouterr().err
     assert main(base + ["--time", "Date", "--time", "Time", "--date-format", "%d/%m/%Y %H:%M:%S"]) == 0
     assert "2016-10-30 .. 2016-11-13" in capsys.readouterr().err
+
+
+def test_itemsets_are_written_as_lists_not_joined_text(tmp_path):
+    """A label holding a comma survives every output format."""
+    odd = "PAPER CRAFT , LITTLE BIRDIE"
+    rows = [(b, it) for b in range(20) for it in ([odd, "POST"] if b % 2 else [odd, "POST", "tea"])]
+    log = tmp_path / "lines.csv"
+    pd.DataFrame(rows, columns=["inv", "item"]).to_csv(log, index=False)
+    for ext, read in (("csv", pd.read_csv), ("json", pd.read_json), ("parquet", pd.read_parquet)):
+        path = tmp_path / f"rules.{ext}"
+        assert main(["rules", str(log), "--basket", "inv", "--item", "item", "--min-support", "0.4",
+                     "--min-confidence", "0.9", "-q", "-o", str(path)]) == 0
+        df = read(path)
+        ante = [json.loads(v) if ext == "csv" else list(v) for v in df["antecedents"]]
+        cons = [json.loads(v) if ext == "csv" else list(v) for v in df["consequents"]]
+        assert [odd] in ante and ["POST"] in cons
+        assert all(isinstance(x, list) for x in ante + cons)
