@@ -205,6 +205,15 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
     return page
 
 
+def _limits(caught) -> str:
+    """Mining limits met while building a section: warned again, and said in the section."""
+    from .itemsets import MiningLimitWarning
+    msgs = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, MiningLimitWarning)))
+    for m in msgs:
+        warnings.warn(f"report: {m}", MiningLimitWarning, stacklevel=3)
+    return "".join(f'<p class="partial"><b>Partial:</b> {html.escape(m)}</p>' for m in msgs)
+
+
 def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_support, cutoff, horizon,
           top) -> str:
     import basketmine as bm
@@ -212,15 +221,16 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
     parts = []
     rep = tm.report.to_frame()
     parts.append(_section("cleaning", "Cleaning report", f"<p>{html.escape(repr(tm))}</p>" + _table(rep)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         its = bm.frequent_itemsets(tm, min_support, max_itemsets=2_000_000)
         rules = bm.association_rules(its, "confidence", min_confidence)
+    limits = _limits(caught)
     say(f"{len(rules)} rules")
     rules = rules.sort_values(["lift", "confidence"], ascending=False, kind="stable")
     shown = rules.head(top)[["antecedents", "consequents", "support", "confidence", "lift", "count"]]
-    body = (f"<p>{len(rules):,} rules with support &ge; {min_support} and confidence &ge; {min_confidence}; "
-            f"the top {len(shown)} by lift. Click a column to sort.</p>" + _table(shown) +
+    body = (limits + f"<p>{len(rules):,} rules with support &ge; {min_support} and confidence &ge; "
+            f"{min_confidence}; the top {len(shown)} by lift. Click a column to sort.</p>" + _table(shown) +
             _scatter(rules["support"], rules["confidence"], rules["lift"], "support", "confidence", "lift"))
     parts.append(_section("rules", "Cross-sell rules", body))
     parts.append(_section("rule-graph", "Rule graph", _graph(rules.head(min(top, 20)))))
@@ -234,9 +244,10 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
         miss = [n for n in needs if n in lacking]
         return "the log has no " + (" and ".join(miss) if len(miss) < 3 else f"{miss[0]}, {miss[1]} and {miss[2]}")
     if has_customers:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             fu = bm.follow_ups(tm.select(tm.customer_codes >= 0), within=within, min_support=follow_up_support)
+        fu_limits = _limits(caught)
         say(f"{len(fu)} follow-ups")
         view = fu.head(top)[["antecedents", "consequent", "customers", "confidence", "lift", "lag_days_q1",
                              "lag_days_median", "lag_days_q3"]]
@@ -250,7 +261,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
             for a, c, q1, m, q3 in zip(view["antecedents"], view["consequent"], view["lag_days_q1"],
                                        view["lag_days_median"], view["lag_days_q3"]))
         parts.append(_section("follow-ups", f"Follow-ups within {within}",
-                              f"<p>{len(fu):,} follow-ups; the top {len(view)} by confidence, with the "
+                              fu_limits + f"<p>{len(fu):,} follow-ups; the top {len(view)} by confidence, with the "
                               f"quartiles of the days from A to B (bars: 1st to 3rd quartile, line: median; "
                               f"scale 0 to {span:.0f} days).</p>" + _table(view) + lag))
     else:

@@ -481,8 +481,12 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
     if reason is not None:
         warnings.warn(f"{owner} stopped at {reason} after {len(counts):,} patterns; the result is "
                       f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
-    base, n_eligible = _base_rates(enc, min_count, mn, win, anchor_ok, cons_mask[enc.rank_to_code],
-                                   tm.n_items)
+    base, n_eligible, base_reason = _base_rates(enc, min_count, mn, win, anchor_ok,
+                                                cons_mask[enc.rank_to_code], tm.n_items)
+    if base_reason is not None:  # base rates missing for some consequents: their lift is NaN
+        warnings.warn(f"{owner}: the base-rate run stopped at {base_reason}; some base rates and lifts are "
+                      f"missing (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+        reason = reason or f"base rates: {base_reason}"
 
     n_elem = np.add.reduceat(starts, offsets[:-1]) if len(counts) else np.zeros(0, np.int64)
     is_rule = n_elem == 2
@@ -526,7 +530,8 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
 
 def _base_rates(enc: _Encoded, min_count, mn, win, anchor_ok, cons_ok, n_codes):
     """Per item code: the share of customers with an eligible purchase who
-    bought it within the window after one; and how many such customers.
+    bought it within the window after one; how many such customers; and why
+    the run stopped early (None when it did not).
 
     Runs the follow-up search once more on the baskets with a virtual item
     ("any purchase") added to each, as the only antecedent."""
@@ -547,4 +552,4 @@ def _base_rates(enc: _Encoded, min_count, mn, win, anchor_ok, cons_ok, n_codes):
     base = np.full(n_codes + 1, np.nan)
     rules = np.flatnonzero(np.diff(off) == 2)
     base[it[off[rules] + 1]] = counts[rules] / n_eligible
-    return base, n_eligible
+    return base, n_eligible, reason

@@ -657,3 +657,19 @@ def test_compare_returns_only_the_model_types_asked_for(tm):
         warnings.simplefilter("ignore")
         cmp = M.compare(tm, CUT, model_types=("clustering", "sequence discovery"))
     assert set(cmp.table["model_type"]) == {"clustering", "sequence discovery"}
+
+
+def test_a_capped_source_is_said_not_silenced(tm, monkeypatch):
+    """A mining limit met by a candidate source reaches the notes and a warning."""
+    import basketmine.models._recommend as RR
+    real = RR.follow_ups
+
+    def capped(*a, **k):
+        warnings.warn("follow_ups stopped at the pattern cap after 10 patterns; the result is partial",
+                      bm.MiningLimitWarning)
+        return real(*a, **k)
+
+    monkeypatch.setattr(RR, "follow_ups", capped)
+    with pytest.warns(UserWarning, match="source 'follow_ups' is partial: follow_ups stopped at the pattern cap"):
+        rec = M.Recommender("30D", methods=("repeat", "follow_ups")).fit(tm, CUT)
+    assert any("is partial" in n for n in rec.notes_)

@@ -136,3 +136,18 @@ def test_a_skipped_section_names_only_what_the_log_lacks(tmp_path):
         text = report(tm, tmp_path / "r.html", min_support=0.05)
     assert text.count("not shown: the log has no prices") == 2
     assert "no customers" not in text
+
+
+def test_a_mining_limit_is_said_in_the_section_and_warned(tmp_path, monkeypatch):
+    real = bm.frequent_itemsets
+
+    def capped(*a, **k):
+        warnings.warn("frequent_itemsets stopped at the itemset cap after 9 itemsets; the result is partial",
+                      bm.MiningLimitWarning)
+        return real(*a, **k)
+
+    monkeypatch.setattr(bm, "frequent_itemsets", capped)
+    tm = bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
+    with pytest.warns(bm.MiningLimitWarning, match="report: frequent_itemsets stopped at the itemset cap"):
+        text = report(tm, tmp_path / "g.html")
+    assert "<b>Partial:</b> frequent_itemsets stopped at the itemset cap" in text

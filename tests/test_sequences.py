@@ -417,3 +417,22 @@ def test_follow_ups_reject_a_duration_string_without_a_unit(within):
     with pytest.raises(bm.InvalidParameterError, match=r"'within'.*without a unit.*'D' \(days\)|without a unit"):
         bm.follow_ups(tm, within=within)
     assert bm.follow_ups(tm, within="20D", min_support=1).attrs["n_customers"] == 1
+
+
+def test_a_stopped_base_rate_run_is_surfaced(monkeypatch):
+    """If the second (base-rate) search stops early, the result says so."""
+    from basketmine import sequences as S
+    real, calls = S._follow, []
+
+    def follow(*a, **k):
+        out, reason = real(*a, **k)
+        calls.append(1)
+        return out, (reason if len(calls) == 1 else "the time limit")
+
+    monkeypatch.setattr(S, "_follow", follow)
+    tm = bm.TransactionMatrix.from_frame(
+        pd.DataFrame({"b": ["1", "2", "3", "4"], "i": ["a", "b", "a", "b"], "c": ["x", "x", "y", "y"],
+                      "t": ["2011-01-01", "2011-01-05", "2011-01-02", "2011-01-04"]}), "b", "i", customer="c", time="t")
+    with pytest.warns(MiningLimitWarning, match="base-rate run stopped at the time limit"):
+        fu = bm.follow_ups(tm, within="2D", min_support=1)
+    assert fu.attrs["truncated"] and fu.attrs["stop_reason"] == "base rates: the time limit"

@@ -11,7 +11,7 @@ import pandas as pd
 from .._lazy import LazyModule
 from .._progress import Steps
 from .._validation import BOOL, NONE, Interval, InvalidParameterError, Options, check
-from ..itemsets import frequent_itemsets
+from ..itemsets import MiningLimitWarning, frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
 from ..transactions import TransactionMatrix, _ns64
@@ -84,6 +84,7 @@ class _Sources:
         self.n_cust = len(self.hist.customer_codes)
         self.span = asof - pd.Timestamp(log.times.min()) if log.n_baskets else pd.Timedelta(0)
         self.skipped: dict = {}      # source -> why it could not run on this history
+        self.partial: dict = {}      # source -> the mining limit it met
         self._parts: dict = {}
         self._units()
         self._bgnbd()
@@ -217,6 +218,12 @@ class _Sources:
             mean = vv / nb[rr]
         return pd.DataFrame({"customer": rr, "unit": cc, "cooc": vv, "cooc_mean": mean})
 
+    def _note_partial(self, source: str, caught) -> None:
+        """Keep a mining cap or time limit met by a source (its candidates are partial)."""
+        for w in caught:
+            if issubclass(w.category, MiningLimitWarning):
+                self.partial[source] = str(w.message)
+
     def _skip(self, source: str, why: str) -> pd.DataFrame:
         self.skipped[source] = why
         return pd.DataFrame({"customer": np.zeros(0, np.int64), "unit": np.zeros(0, np.int64)})
@@ -227,11 +234,12 @@ class _Sources:
         if self.span <= within:  # no purchase could be followed for a whole horizon
             return self._skip("follow_ups", f"the history ({self.span.days} days) is not longer than the "
                                             f"horizon ({within.days} days)")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             fu = follow_ups(self.log.select(self.log.customer_codes >= 0), within=within,
                             min_support=self.p["follow_up_support"], max_antecedent_len=1,
                             observation_end=self.asof)
+        self._note_partial("follow_ups", caught)
         if fu.empty:
             return self._skip("follow_ups", "no follow-up rule reaches the least support")
         code = self.log.code_of
@@ -259,10 +267,11 @@ class _Sources:
     def rules(self) -> pd.DataFrame:
         """Association rules A -> b fired by the items of the customer's last basket."""
         log = self.log
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             its = frequent_itemsets(log, self.p["rule_support"], max_len=2)
             ar = association_rules(its, "confidence", self.p["rule_confidence"], max_consequent_len=1)
+        self._note_partial("rules", caught)
         if ar.empty:
             return self._skip("rules", "no association rule reaches the least support and confidence")
         code = log.code_of
@@ -660,6 +669,7 @@ class Recommender:
         self.sources_ = _Sources(log, asof, h, params)
         self.candidates_ = self.sources_.candidates(methods)
         self.notes_ += [f"source {s!r} skipped: {why}" for s, why in self.sources_.skipped.items()]
+        self.notes_ += [f"source {s!r} is partial: {why}" for s, why in self.sources_.partial.items()]
         for note in self.notes_:
             warnings.warn(f"Recommender.fit: {note}.", UserWarning, stacklevel=4)
         self.log_ = log
