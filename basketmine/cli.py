@@ -240,6 +240,14 @@ def cmd_sequences(args) -> int:
                            min_confidence=args.min_confidence, max_antecedent_len=args.max_antecedent_len,
                            progress=not _quiet(args))
     _warn(caught)
+    n_all = len(fu)
+    attrs = dict(fu.attrs)
+    # what a shop wants first: follow-ups that make B likelier than after any purchase, strongest first
+    fu = fu[fu["lift"] > args.min_lift]
+    by = {"lift": ["lift", "confidence"], "confidence": ["confidence", "lift"],
+          "customers": ["customers", "lift"]}[args.sort]
+    fu = fu.sort_values(by, ascending=False, kind="stable").reset_index(drop=True)
+    fu.attrs.update(attrs)
     view = fu.head(args.top)
     table = pd.DataFrame({
         "who bought": [", ".join(sorted(map(str, a))) for a in view["antecedents"]],
@@ -249,10 +257,11 @@ def cmd_sequences(args) -> int:
         "customers": view["customers"],
         "median days": view["lag_days_median"].map("{:.0f}".format),
     })
-    head = (f"{len(fu)} follow-ups within {args.within} from {fu.attrs['n_customers']} customers "
-            f"(top {min(args.top, len(fu))} by confidence)")
+    head = (f"{len(fu)} follow-ups within {args.within} with lift above {args.min_lift:g} (of {n_all}) from "
+            f"{fu.attrs['n_customers']} customers (top {min(args.top, len(fu))} by {args.sort})")
     _emit(fu, args, "follow-ups", head + "\n" + (table.to_string(index=False) if len(fu) else
-                                                  "no follow-up meets the thresholds; lower --min-support"))
+                                                  "no follow-up meets the thresholds; lower --min-support, "
+                                                  "--min-confidence or --min-lift"))
     return 0
 
 
@@ -417,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "without a decimal point (default 0.01)")
     p.add_argument("--min-confidence", type=float, default=0.1, help="default 0.1")
     p.add_argument("--max-antecedent-len", type=int, default=1, help="items in A (default 1)")
+    p.add_argument("--min-lift", type=float, default=1.0,
+                   help="keep follow-ups with lift above this (default 1: B is likelier after A than after "
+                        "any purchase; 0 keeps all)")
+    p.add_argument("--sort", choices=["lift", "confidence", "customers"], default="lift",
+                   help="order of the follow-ups (default lift, then confidence)")
     p.add_argument("--top", type=int, default=20, help="follow-ups to print when no -o is given")
 
     p = _command(sub, "value", "customer value: RFM, classes, BG/NBD and Gamma-Gamma CLV", cmd_value,

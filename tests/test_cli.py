@@ -223,3 +223,14 @@ def test_itemsets_are_written_as_lists_not_joined_text(tmp_path):
         cons = [json.loads(v) if ext == "csv" else list(v) for v in df["consequents"]]
         assert [odd] in ante and ["POST"] in cons
         assert all(isinstance(x, list) for x in ante + cons)
+
+
+def test_follow_ups_default_to_lift_above_one_sorted_by_lift(tmp_path, capsys):
+    path = tmp_path / "fu.csv"
+    assert main(["sequences", SAMPLE, *LINES, "--min-support", "0.02", "-o", str(path)]) == 0
+    df = pd.read_csv(path)
+    assert len(df) and (df["lift"] > 1).all() and df["lift"].is_monotonic_decreasing
+    assert main(["sequences", SAMPLE, *LINES, "--min-support", "0.02", "--min-lift", "0", "--sort", "confidence",
+                 "-o", str(path)]) == 0
+    every = pd.read_csv(path)
+    assert len(every) >= len(df) and every["confidence"].is_monotonic_decreasing
