@@ -130,9 +130,27 @@ def _write(df: pd.DataFrame, path: str) -> None:
         out.to_csv(path, index=False)
 
 
-def _show(rules: pd.DataFrame, top: int) -> str:
+def _no_rules_hint(tm, itemsets) -> str:
+    """Why no rule came out, for this log: what to change, with the figures that show it."""
+    import basketmine as bm
+
+    if tm.n_baskets == 0 or tm.basket_lengths().max(initial=0) < 2:
+        return "no rule: every basket holds a single item, so no two items are ever bought together"
+    if not (itemsets["itemsets"].map(len) >= 2).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            best = bm.frequent_itemsets(tm, top_k=1, min_len=2, max_len=2)
+        top_item = tm.item_frequencies(normalize=True).max()
+        pair = float(best["support"].max()) if len(best) else 0.0
+        return (f"no rule: no two items are bought together in enough baskets; the most frequent pair is in "
+                f"{pair:.4%} of baskets (the most frequent item in {top_item:.2%}): use --min-support at or "
+                f"below {pair:.4g}")
+    return "no rule meets the thresholds; lower --min-confidence (or --min-support for more itemsets)"
+
+
+def _show(rules: pd.DataFrame, top: int, hint: str = "") -> str:
     if rules.empty:
-        return "no rule meets the thresholds; lower --min-support or --min-confidence"
+        return hint or "no rule meets the thresholds; lower --min-support or --min-confidence"
     view = rules.sort_values(["lift", "confidence", "support"], ascending=False, kind="stable").head(top)
     table = pd.DataFrame({
         "if a basket holds": [", ".join(sorted(map(str, s))) for s in view["antecedents"]],
@@ -160,8 +178,6 @@ def cmd_rules(args) -> int:
 
     tm = _read(args)
     quiet = args.quiet or not sys.stderr.isatty()
-    if not quiet:
-        print(f"{tm}", file=sys.stderr)
     min_support = args.min_support
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -194,7 +210,7 @@ def cmd_rules(args) -> int:
     else:
         print(f"{len(rules)} rules from {len(itemsets)} frequent itemsets "
               f"over {tm.n_baskets} baskets (top {min(args.top, len(rules))} by lift)")
-        print(_show(rules, args.top))
+        print(_show(rules, args.top, _no_rules_hint(tm, itemsets) if rules.empty else ""))
     return 0
 
 
@@ -259,10 +275,17 @@ def cmd_sequences(args) -> int:
     })
     head = (f"{len(fu)} follow-ups within {args.within} with lift above {args.min_lift:g} (of {n_all}) from "
             f"{fu.attrs['n_customers']} customers (top {min(args.top, len(fu))} by {args.sort})")
-    _emit(fu, args, "follow-ups", head + "\n" + (table.to_string(index=False) if len(fu) else
-                                                  "no follow-up meets the thresholds; lower --min-support, "
-                                                  "--min-confidence or --min-lift"))
+    _emit(fu, args, "follow-ups", head + "\n" + (table.to_string(index=False) if len(fu) else _no_follow_up_hint(tm)))
     return 0
+
+
+def _no_follow_up_hint(tm) -> str:
+    """Why no follow-up came out, for this log."""
+    cc = tm.customer_codes[tm.customer_codes >= 0]
+    if len(cc) == 0 or np.bincount(cc).max() < 2:
+        return ("no follow-up: every customer has a single basket, and a follow-up needs customers who "
+                "come back (is --customer the customer column, not the basket?)")
+    return "no follow-up meets the thresholds; lower --min-support, --min-confidence or --min-lift"
 
 
 def cmd_value(args) -> int:

@@ -234,3 +234,19 @@ def test_follow_ups_default_to_lift_above_one_sorted_by_lift(tmp_path, capsys):
                  "-o", str(path)]) == 0
     every = pd.read_csv(path)
     assert len(every) >= len(df) and every["confidence"].is_monotonic_decreasing
+
+
+def test_empty_results_give_the_hint_that_fits_the_log(tmp_path, capsys):
+    assert main(["rules", GROCERIES, "--min-support", "0.2", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "the most frequent pair is in 7.4835% of baskets" in out and "--min-support at or below 0.07483" in out
+    single = tmp_path / "single.csv"
+    single.write_text("a\nb\na\n")
+    assert main(["rules", str(single), "--min-support", "1", "-q"]) == 0
+    assert "every basket holds a single item" in capsys.readouterr().out
+    lines = tmp_path / "once.csv"
+    pd.DataFrame({"b": ["1", "2", "3"], "i": ["x", "y", "x"], "t": ["2011-01-01", "2011-01-05", "2011-02-01"]}) \
+        .to_csv(lines, index=False)
+    assert main(["sequences", str(lines), "--basket", "b", "--item", "i", "--customer", "b", "--time", "t",
+                 "--within", "7D", "--min-support", "1", "-q"]) == 0
+    assert "every customer has a single basket" in capsys.readouterr().out
