@@ -107,6 +107,15 @@ def _items(s) -> list:
     return sorted((_plain(x) for x in s), key=lambda x: (str(type(x)), x))
 
 
+def _check_output(path: str) -> None:
+    """-o must name a format basketmine writes, in a folder that exists (checked before the work)."""
+    if not path.lower().endswith((".csv", ".parquet", ".pq", ".json")):
+        raise UserError(f"-o: the output must end in .csv, .parquet or .json; got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"-o: the folder {folder!r} does not exist")
+
+
 def _write(df: pd.DataFrame, path: str) -> None:
     """Write a result; itemsets are lists, never joined text (labels can hold commas): list
     columns in Parquet, arrays in JSON, and JSON arrays as the cell text in CSV
@@ -114,6 +123,7 @@ def _write(df: pd.DataFrame, path: str) -> None:
     out = df.copy()
     out.attrs = {}
     low = path.lower()
+    _check_output(path)
     as_text = not low.endswith((".parquet", ".pq", ".json"))
     for col in ("antecedents", "consequents", "itemsets"):
         if col in out:
@@ -178,6 +188,8 @@ def cmd_rules(args) -> int:
 
     tm = _read(args)
     quiet = args.quiet or not sys.stderr.isatty()
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise UserError(f"--min-confidence must be in [0, 1]; got {args.min_confidence}")
     min_support = args.min_support
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -516,6 +528,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command != "report" and getattr(args, "output", None):
+            _check_output(args.output)
         return args.func(args)
     except (UserError, InvalidParameterError) as exc:  # anything else is a bug: let it show
         msg = exc.args[0] if exc.args else str(exc)

@@ -412,6 +412,11 @@ def top_k_mask(value: np.ndarray, k: int) -> np.ndarray:
     return np.ones(len(value), dtype=bool) if kth is None else value >= kth
 
 
+#: Measures whose values lie in [0, 1]: a threshold outside it is a mistake.
+_UNIT_MEASURES = frozenset({"antecedent support", "consequent support", "support", "confidence", "jaccard",
+                            "kulczynski", "all_confidence", "max_confidence", "cosine", "representativity"})
+
+
 class RuleJob:
     """Checked options and the hash of the itemsets, for rule generation
     over all itemsets or a slice of them (the Spark backend runs one slice
@@ -424,6 +429,11 @@ class RuleJob:
         self.counts = np.ascontiguousarray(counts, dtype=np.int64)
         self.names, self.want_improvement = _measure_names(measures, metric, owner)
         self.threshold = (0.8 if top_k is None else -np.inf) if min_threshold is None else float(min_threshold)
+        if min_threshold is not None and metric in _UNIT_MEASURES and not 0.0 <= self.threshold <= 1.0:
+            raise InvalidParameterError(
+                f"The 'min_threshold' parameter of {owner} must be in [0, 1] for metric={metric!r}, whose "
+                f"values lie there ({'no rule could reach it' if self.threshold > 1 else 'every rule passes'}). "
+                f"Got {min_threshold!r} instead.")
         self.min_improvement, self.top_k = min_improvement, top_k
         index = self.index = _rules.ItemsetIndex(items, offsets, self.counts)
         if index.duplicate >= 0:

@@ -250,3 +250,12 @@ def test_empty_results_give_the_hint_that_fits_the_log(tmp_path, capsys):
     assert main(["sequences", str(lines), "--basket", "b", "--item", "i", "--customer", "b", "--time", "t",
                  "--within", "7D", "--min-support", "1", "-q"]) == 0
     assert "every customer has a single basket" in capsys.readouterr().out
+
+
+def test_outputs_and_thresholds_are_checked_before_the_work(tmp_path, capsys):
+    assert main(["rules", GROCERIES, "-q", "-o", str(tmp_path / "rules.xlsx")]) == 2
+    assert "must end in .csv, .parquet or .json" in capsys.readouterr().err
+    assert main(["rules", GROCERIES, "-q", "-o", str(tmp_path / "no" / "such" / "rules.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["rules", GROCERIES, "-q", "--min-confidence", "1.5"]) == 2
+    assert "--min-confidence must be in [0, 1]; got 1.5" in capsys.readouterr().err

@@ -327,3 +327,11 @@ def test_rule_errors_are_clear(groceries):
     assert len(bm.association_rules(bare, n_transactions=groceries.n_baskets, min_threshold=0.3)) > 0
     with pytest.warns(UserWarning, match="no rule can match"):
         bm.association_rules(fi, antecedents=["caviar"])
+
+
+@pytest.mark.parametrize("metric, value", [("confidence", 1.5), ("support", -0.1), ("jaccard", 2)])
+def test_a_threshold_outside_a_bounded_measure_is_an_error(metric, value):
+    its = bm.frequent_itemsets(bm.TransactionMatrix.from_baskets([["a", "b"], ["a"], ["b", "c"]]), 1)
+    with pytest.raises(bm.InvalidParameterError, match=f"'min_threshold' parameter .* in \\[0, 1\\] for "
+                                                       f"metric='{metric}'"):
+        bm.association_rules(its, metric, value)
