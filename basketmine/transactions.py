@@ -887,11 +887,20 @@ class TransactionMatrix:
         if quantity is not None:
             q = pd.to_numeric(df[quantity], errors="coerce").to_numpy(dtype=np.float64)
             drop(np.isnan(q), f"missing or non-numeric quantity ({quantity!r})")
+            drop(np.isinf(q), f"infinite quantity ({quantity!r})")
             drop(q == 0, "zero quantity")
             if cancellations == "drop":
                 drop(q < 0, "negative quantity (return or cancellation)")
         pr = None if price is None else pd.to_numeric(df[price], errors="coerce").to_numpy(np.float64)
         co = None if cost is None else pd.to_numeric(df[cost], errors="coerce").to_numpy(np.float64)
+        def finite(name, col, v):  # an infinite price would make every total infinite: read it as missing
+            if v is None:
+                return None
+            report.add(f"infinite {name} ({col!r}); line kept with NaN {name}", int((np.isinf(v) & keep).sum()),
+                       "note")
+            return np.where(np.isinf(v), np.nan, v)
+
+        pr, co = finite("price", price, pr), finite("cost", cost, co)
         if pr is not None:
             report.add(f"missing or non-numeric price ({price!r}); line kept with NaN price",
                        int((np.isnan(pr) & keep).sum()), "note")

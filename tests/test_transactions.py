@@ -279,3 +279,14 @@ def test_day_first_dates_without_a_format_warn_with_the_remedy():
         TransactionMatrix.from_frame(BAKERY, "Transaction", "Item", time=["Date", "Time"])
     with pytest.raises(InvalidParameterError, match="with date_format='%Y'"):
         TransactionMatrix.from_frame(BAKERY, "Transaction", "Item", time="Date", date_format="%Y")
+
+
+def test_infinite_prices_and_quantities_are_counted_not_used():
+    df = pd.DataFrame({"b": ["1", "1", "2", "3"], "i": ["a", "b", "a", "c"],
+                       "q": [1, np.inf, 2, 1], "p": [1.0, 2.0, np.inf, -np.inf]})
+    tm = TransactionMatrix.from_frame(df, "b", "i", quantity="q", price="p")
+    rep = tm.report.to_frame().set_index("reason")["rows"]
+    assert rep["infinite quantity ('q')"] == 1
+    assert rep["infinite price ('p'); line kept with NaN price"] == 2
+    assert np.isfinite(np.nan_to_num(tm.revenue)).all() and np.isnan(tm.price).sum() == 2
+    assert tm.report.rows_in == 4 and tm.report.rows_dropped == 1
