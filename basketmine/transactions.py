@@ -174,16 +174,27 @@ def _parse_times(df: pd.DataFrame, cols: list, owner: str, date_format) -> np.nd
                 f"The 'time' parameter of {owner} names {cols[0]!r}, which holds times of day without dates "
                 f"(e.g. {sample.iloc[0]!r}); they would be read as today's date. Give the date column too: "
                 f"time=[<date column>, {cols[0]!r}] (--time DATE --time {cols[0]} on the command line).")
+    unit = None
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw) and date_format is None:
+        # numbers since 1970: pandas would take them as nanoseconds; take the unit their size says
+        big = float(np.nanmax(np.abs(raw.to_numpy(np.float64)))) if raw.notna().any() else 0.0
+        unit = "s" if big < 1e11 else "ms" if big < 1e14 else "us" if big < 1e17 else "ns"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            t = pd.to_datetime(raw, format=date_format).to_numpy(dtype="datetime64[ns]")
+            t = pd.to_datetime(raw, format=date_format, unit=unit).to_numpy(dtype="datetime64[ns]")
         except (ValueError, TypeError) as exc:
             raise InvalidParameterError(
                 f"The 'time' parameter of {owner} must name a column of dates or times; "
                 f"{' + '.join(map(repr, cols))} could not be read as such"
                 f"{'' if date_format is None else f' with date_format={date_format!r}'} "
                 f"({str(exc).splitlines()[0].split('. You might')[0]}).") from None
+    if unit is not None:
+        names = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+        ok = t[~np.isnat(t)]
+        span = f" ({pd.Timestamp(ok.min())} .. {pd.Timestamp(ok.max())})" if len(ok) else ""
+        warnings.warn(f"{owner}: {cols[0]!r} holds numbers; read as {names[unit]} since 1970-01-01{span}.",
+                      UserWarning, stacklevel=4)
     for w in caught:
         msg = str(w.message)
         if "dayfirst" in msg or "infer format" in msg or "format" in msg:

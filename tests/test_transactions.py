@@ -290,3 +290,13 @@ def test_infinite_prices_and_quantities_are_counted_not_used():
     assert rep["infinite price ('p'); line kept with NaN price"] == 2
     assert np.isfinite(np.nan_to_num(tm.revenue)).all() and np.isnan(tm.price).sum() == 2
     assert tm.report.rows_in == 4 and tm.report.rows_dropped == 1
+
+
+@pytest.mark.parametrize("scale, unit", [(1, "seconds"), (1000, "milliseconds")])
+def test_epoch_numbers_are_read_in_the_unit_their_size_says(scale, unit):
+    secs = np.array([1293840000, 1293926400])  # 2011-01-01, 2011-01-02
+    df = pd.DataFrame({"b": ["1", "2"], "i": ["a", "b"], "t": secs * scale})
+    with pytest.warns(UserWarning, match=f"'t' holds numbers; read as {unit} since 1970-01-01 "
+                                         r"\(2011-01-01 00:00:00 \.\. 2011-01-02 00:00:00\)"):
+        tm = TransactionMatrix.from_frame(df, "b", "i", time="t")
+    assert pd.Timestamp(tm.times.min()) == pd.Timestamp("2011-01-01")
