@@ -2,8 +2,10 @@
 FIMI transactions and SPMF sequences, all into a TransactionMatrix."""
 from __future__ import annotations
 
+import functools
 import gzip
 import os
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,41 @@ __all__ = ["read_baskets", "read_cdnow", "read_csv", "read_fimi", "read_parquet"
            "write_fimi", "write_spmf"]
 
 _LINE_COLS = ("customer", "time", "quantity", "price", "cost")
+
+
+def _file_errors(fn):
+    """A reader whose file cannot be read (a directory, a damaged archive, another text
+    encoding, a corrupt Parquet file) raises InvalidParameterError saying so, not the
+    library's own error."""
+    owner = fn.__name__
+
+    @functools.wraps(fn)
+    def reader(path, *args, **kwargs):
+        where = os.fspath(path)
+        if os.path.isdir(where):
+            raise InvalidParameterError(
+                f"The 'path' parameter of {owner} must name a file. Got {where!r}, which is a directory.")
+        try:
+            return fn(path, *args, **kwargs)
+        except InvalidParameterError:
+            raise
+        except UnicodeDecodeError as exc:
+            raise InvalidParameterError(
+                f"{owner}: {where!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); convert it to UTF-8"
+                + (", or give encoding='latin-1' (or the file's encoding)" if owner == "read_csv" else "")
+                + ".") from None
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise InvalidParameterError(f"{owner}: {where!r} is a damaged or truncated archive ({exc}).") from None
+        except OverflowError as exc:
+            raise InvalidParameterError(f"{owner}: {where!r} holds a number too large to read ({exc}).") from None
+        except OSError as exc:
+            raise InvalidParameterError(f"{owner}: cannot read {where!r}: {exc.strerror or exc}.") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("pyarrow"):  # a file Parquet cannot open
+                raise InvalidParameterError(
+                    f"{owner}: {where!r} is not a readable Parquet file ({str(exc).splitlines()[0]}).") from None
+            raise
+    return reader
 
 
 def _open_text(path, owner: str):
@@ -46,6 +83,7 @@ def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellat
                                         **kw)
 
 
+@_file_errors
 def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
              cost=None, *, cancellations="drop", date_format=None, **read_kw) -> TransactionMatrix:
     """Read a CSV of invoice lines (one row per basket x item).
@@ -93,6 +131,7 @@ def _header(path, owner: str, read_kw: dict):
         return None
 
 
+@_file_errors
 def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
                  cost=None, *, cancellations="drop", date_format=None) -> TransactionMatrix:
     """Read a Parquet file of invoice lines (needs pyarrow).
@@ -113,10 +152,17 @@ def read_parquet(path, basket=None, item=None, customer=None, time=None, quantit
         raise InvalidParameterError(
             f"The 'path' parameter of {owner} must name an existing file. Got {os.fspath(path)!r} instead.")
     cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
+    import pyarrow.parquet as pq
+    there = pq.read_schema(path).names
+    for name, col in {"basket": basket, "item": item, **cols}.items():  # name what is there when one is not
+        for c in (col if isinstance(col, (list, tuple)) else [col]):
+            if c is not None and c not in there:
+                raise column_error(owner, name, c, there)
     df = pd.read_parquet(path, columns=_wanted(basket, item, cols) or None)
     return _lines_frame(df, owner, basket, item, cols, cancellations, date_format)
 
 
+@_file_errors
 def read_cdnow(path) -> TransactionMatrix:
     """Read the CDNOW purchase log (Fader and Hardie) as a TransactionMatrix
     of purchase occasions (see :meth:`TransactionMatrix.from_purchases`).
@@ -158,6 +204,7 @@ def read_cdnow(path) -> TransactionMatrix:
     return TransactionMatrix.from_purchases(df, "id", "date", "dollars", quantity="cds")
 
 
+@_file_errors
 def read_baskets(path, sep: str = ",") -> TransactionMatrix:
     """Read one basket per line, items separated by ``sep`` (Groceries' format).
 
@@ -204,6 +251,7 @@ def _csr_from_tokens(tokens: np.ndarray, lengths: np.ndarray, report: CleaningRe
     return indptr, codes, lab
 
 
+@_file_errors
 def read_fimi(path) -> TransactionMatrix:
     """Read FIMI transactions: one basket per line, integer items separated by
     white space (``.gz`` read transparently).
@@ -231,6 +279,7 @@ def read_fimi(path) -> TransactionMatrix:
     return TransactionMatrix(indptr, codes, labels, report=report)
 
 
+@_file_errors
 def read_spmf(path) -> TransactionMatrix:
     """Read SPMF sequences: one customer per line, items separated by spaces,
     ``-1`` closing an itemset (a basket) and ``-2`` the sequence.

@@ -259,3 +259,40 @@ def test_outputs_and_thresholds_are_checked_before_the_work(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["rules", GROCERIES, "-q", "--min-confidence", "1.5"]) == 2
     assert "--min-confidence must be in [0, 1]; got 1.5" in capsys.readouterr().err
+
+
+def _bad_files(tmp_path):
+    trunc = tmp_path / "trunc.csv.gz"
+    trunc.write_bytes((DATASETS / "online_retail" / "online_retail_sample.csv.gz").read_bytes()[:300])
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes(b"caf\xe9,th\xe9\nlait\n")
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"garbage\n")
+    ok = tmp_path / "ok.parquet"
+    pd.DataFrame({"a": ["1"], "b": ["x"]}).to_parquet(ok)
+    big = tmp_path / "big.dat"
+    big.write_text("1 2 3\n99999999999999999999999 2\n")
+    lines = ["--basket", "a", "--item", "b"]
+    return [([str(tmp_path)], "is a directory"),
+            ([str(trunc), "--basket", "InvoiceNo", "--item", "StockCode"], "damaged or truncated archive"),
+            ([str(latin)], "is not UTF-8 text"),
+            ([str(empty), *lines], "not a readable Parquet file"),
+            ([str(garbage), *lines], "not a readable Parquet file"),
+            ([str(ok), "--basket", "a", "--item", "c"], "'item' parameter of read_parquet must name a column"),
+            ([str(big)], "holds a number too large")]
+
+
+def test_unreadable_files_exit_2_with_the_reason(tmp_path, capsys):
+    for args, reason in _bad_files(tmp_path):
+        assert main(["rules", *args, "-q"]) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert reason in err and "\n" not in err and "Traceback" not in err, (args, err)
+
+
+def test_a_closed_pipe_ends_quietly():
+    cmd = f"{shlex.quote(sys.executable)} -m basketmine rules {shlex.quote(GROCERIES)} --min-support 0.001 " \
+          f"--min-confidence 0.1 --top 100000 -q | head -1"
+    done = subprocess.run(cmd, shell=True, capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
