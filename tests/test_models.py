@@ -673,3 +673,12 @@ def test_a_capped_source_is_said_not_silenced(tm, monkeypatch):
     with pytest.warns(UserWarning, match="source 'follow_ups' is partial: follow_ups stopped at the pattern cap"):
         rec = M.Recommender("30D", methods=("repeat", "follow_ups")).fit(tm, CUT)
     assert any("is partial" in n for n in rec.notes_)
+
+
+def test_compare_on_a_tiny_log_gives_skip_rows_not_errors(tm):
+    small = tm.for_customers(list(tm.customer_labels[:8]))
+    with pytest.warns(UserWarning, match="could not be fitted on this split"):
+        cmp = M.compare(small, CUT)
+    skipped = cmp.table[cmp.table["metric"] == "skipped"]
+    assert skipped["note"].str.contains("could not be fitted on this split").any()
+    assert set(cmp.table["model_type"]) <= set(M.MODEL_TYPES)

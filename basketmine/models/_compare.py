@@ -541,16 +541,26 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
         tab = _Table()
         plots: dict = {}
         for mt in chosen:
-            if mt == "classification":
-                _classification(f, tab, plots, random_state, 0.1)
-            elif mt == "regression":
-                _regression(f, tab, plots, random_state)
-            elif mt == "time series":
-                _time_series(f, tab, plots, n_series, season)
-            elif mt == "clustering":
-                _clustering(f, f.split.calibration, tab, plots, random_state, n_clusters)
-            elif mt == "association" or (mt == "sequence discovery" and "association" not in model_types):
-                _recommendations(tm, f, tab, plots, k, random_state, hierarchy)
+            n_rows = len(tab.rows)
+            try:
+                if mt == "classification":
+                    _classification(f, tab, plots, random_state, 0.1)
+                elif mt == "regression":
+                    _regression(f, tab, plots, random_state)
+                elif mt == "time series":
+                    _time_series(f, tab, plots, n_series, season)
+                elif mt == "clustering":
+                    _clustering(f, f.split.calibration, tab, plots, random_state, n_clusters)
+                elif mt == "association" or (mt == "sequence discovery" and "association" not in model_types):
+                    _recommendations(tm, f, tab, plots, k, random_state, hierarchy)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                # too few customers or periods on this split for a model: a skip row that says why
+                del tab.rows[n_rows:]
+                msg = f"could not be fitted on this split ({str(exc).splitlines()[0]})"
+                for t in ((mt,) if mt not in ("association", "sequence discovery")
+                          else ("association", "sequence discovery")):
+                    tab.skip(t, "all models", msg)
+                warnings.warn(f"{owner}: {mt} {msg}.", UserWarning, stacklevel=2)
             say(mt)
     table = tab.frame()
     order = {m: i for i, m in enumerate(MODEL_TYPES)}
