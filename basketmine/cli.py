@@ -59,6 +59,10 @@ def _read(args):
     time = args.time[0] if args.time and len(args.time) == 1 else args.time
     cols = dict(basket=args.basket, item=args.item, customer=args.customer, time=time,
                 quantity=args.quantity, price=args.price, cost=args.cost)
+    given = [n for n in ("basket", "customer", "time", "quantity", "price", "cost") if getattr(args, n) is not None]
+    if fmt in ("baskets", "fimi", "spmf") and given and args.item is None:
+        raise UserError(f"--item: the columns given (--{', --'.join(given)}) are for a file of invoice lines, "
+                        f"which needs --item too; without them the file is read as one basket per line")
     if fmt in ("csv", "parquet") and (args.basket is None or args.item is None):
         raise UserError(f"--basket and --item: a {fmt} file of invoice lines needs both columns "
                         f"(got --basket={args.basket!r}, --item={args.item!r})")

@@ -296,3 +296,9 @@ def test_a_closed_pipe_ends_quietly():
           f"--min-confidence 0.1 --top 100000 -q | head -1"
     done = subprocess.run(cmd, shell=True, capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_line_columns_without_item_are_an_error(capsys):
+    assert main(["rules", SAMPLE, "--basket", "InvoiceNo", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--item" in err and "--basket" in err and "one basket per line" in err
