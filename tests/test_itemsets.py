@@ -194,10 +194,14 @@ def test_progress_callback_reports_and_result_is_the_same():
     df = bm.frequent_itemsets(tm, 1, progress=lambda n, s: seen.append((n, s)))
     assert len(df) == 2**18 - 1
     assert as_dict(df) == as_dict(bm.frequent_itemsets(tm, 1))
+    # the callback hears counts that never fall and never exceed the result, at growing times
+    counts, secs = [n for n, _ in seen], [t for _, t in seen]
+    assert counts == sorted(counts) and all(0 <= n <= len(df) for n in counts) and secs == sorted(secs)
     tm = TransactionMatrix.from_baskets([[j for j in range(18) if j != i] for i in range(18)])
     seen.clear()
     closed = bm.frequent_itemsets(tm, 1, target="closed", progress=lambda n, s: seen.append((n, s)))
     assert len(closed) == 2**18 - 2 and as_dict(closed) == as_dict(bm.frequent_itemsets(tm, 1))
+    assert all(0 <= n <= len(closed) for n, _ in seen)
 
 
 @pytest.mark.parametrize("kwargs, match", [

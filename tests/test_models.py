@@ -506,6 +506,8 @@ def test_recommend_function_matches_class(tm, monkeypatch, capsys):
     recs = bm.recommend(tm, customers=["12407", "12427"], k=3, asof=CUT)
     assert capsys.readouterr().err == ""  # progress is off unless asked for
     assert list(recs["customer"].unique()) == ["12407", "12427"] and len(recs) == 6
+    by_class = M.Recommender("90D").fit(tm, CUT).recommend(["12407", "12427"], k=3)
+    pd.testing.assert_frame_equal(recs, by_class)
 
 
 
@@ -533,7 +535,14 @@ def test_no_candidate_source_sees_the_holdout(frame, tm):
 
 def test_baselines_rank_as_documented(tm):
     pop = M.baseline_recommendations(tm, "popularity", 5, asof=CUT)
-    assert pop.groupby("customer")["item"].apply(tuple).nunique() >= 1
+    # any item: everyone gets the same five, the items most customers bought in the last horizon
+    lists = pop.groupby("customer")["item"].apply(tuple)
+    assert lists.nunique() == 1 and len(lists.iloc[0]) == 5
+    f90 = M.features(tm, CUT)
+    recent = f90.history.pairs[f90.history.pairs["last_days"] <= 90]
+    buyers = recent.groupby("unit").size().sort_values(ascending=False, kind="stable")
+    assert set(lists.iloc[0]) <= set(f90.history.units[buyers.index[:8]])
+    assert f90.history.units[buyers.index[0]] == lists.iloc[0][0]
     rep = M.baseline_recommendations(tm, "repeat", 3, asof=CUT, customers=["12407"])
     f = M.features(tm, CUT)
     h = f.history
