@@ -3,7 +3,7 @@
 Market-basket and sequence mining from a shop's transaction log.  Encode the
 log once as a :class:`TransactionMatrix`, then mine it.
 """
-from ._validation import InvalidParameterError
+from ._validation import InvalidParameterError, NotFittedError
 from .io import read_baskets, read_cdnow, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
 from .itemset_array import ItemsetArray, ItemsetDtype, SequenceArray, SequenceDtype
 from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
@@ -23,6 +23,7 @@ __all__ = sorted([
     "ItemsetDtype",
     "MiningLimitError",
     "MiningLimitWarning",
+    "NotFittedError",
     "SequenceArray",
     "SequenceDtype",
     "TransactionMatrix",

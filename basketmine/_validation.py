@@ -18,6 +18,10 @@ class InvalidParameterError(ValueError, TypeError):
     """A public parameter has a value outside what is allowed."""
 
 
+class NotFittedError(InvalidParameterError, AttributeError):
+    """A model was used before ``fit`` (an AttributeError too, as scikit-learn's)."""
+
+
 class UnknownLabelError(InvalidParameterError, KeyError):
     """An item label that is not in the log's vocabulary (a KeyError too, as a
     mapping lookup would raise)."""

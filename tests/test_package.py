@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from scipy import stats
 
 
@@ -23,3 +25,13 @@ def test_lazy_modules_load_on_first_use():
     before, after, p = out.stdout.split()
     assert (before, after) == ("False", "True")
     assert abs(float(p) - stats.fisher_exact([[20, 20], [10, 50]], alternative="greater")[1]) < 1e-12
+
+
+def test_an_unfitted_model_raises_not_fitted_error():
+    import basketmine as bm
+    for model, call in ((bm.models.Recommender(), lambda m: m.recommend()),
+                        (bm.value.BetaGeo(), lambda m: m.expected_purchases(10)),
+                        (bm.value.StateTransitionForecast(), lambda m: m.forecast(3))):
+        with pytest.raises(bm.NotFittedError, match="fit"):
+            call(model)
+    assert issubclass(bm.NotFittedError, bm.InvalidParameterError) and issubclass(bm.NotFittedError, AttributeError)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._lazy import LazyModule
 from .._progress import Steps
-from .._validation import BOOL, NONE, Interval, InvalidParameterError, Options, check
+from .._validation import BOOL, NONE, Interval, InvalidParameterError, NotFittedError, Options, check
 from ..itemsets import MiningLimitWarning, frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
@@ -786,7 +786,7 @@ class Recommender:
         """The top ``k`` items per customer (see :func:`recommend`)."""
         owner = "Recommender.recommend"
         if not hasattr(self, "models_"):
-            raise InvalidParameterError(f"{owner}: call fit(tm) first.")
+            raise NotFittedError(f"{owner} needs a fitted model; call fit(tm) first.")
         check(owner, "k", k, Interval("int", 1, None, "left"))
         check(owner, "exclude_purchased", exclude_purchased, BOOL)
         cand = self.candidates_

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, Options, check
+from .._validation import Interval, InvalidParameterError, NotFittedError, Options, check
 from ..transactions import TransactionMatrix
 from ._models import GammaGamma
 from ._summary import _PERIODS, last_complete_period, period_label, period_table, purchases, summary
@@ -215,7 +215,7 @@ class StateTransitionForecast:
 
     def _check(self, owner):
         if not hasattr(self, "transition_matrix_"):
-            raise InvalidParameterError(f"StateTransitionForecast.{owner} needs a fitted model; call fit first.")
+            raise NotFittedError(f"StateTransitionForecast.{owner} needs a fitted model; call fit first.")
 
     def _monetary_probs(self, fcount):
         """Per customer and frequency band, the probability of each mean-value

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, check, unitless_duration
+from .._validation import Interval, InvalidParameterError, NotFittedError, check, unitless_duration
 from ..transactions import TransactionMatrix
 from ._summary import _UNIT_DAYS, summary
 
@@ -318,7 +318,7 @@ class _Model:
     # -- results
     def _check_fitted(self, owner):
         if not hasattr(self, "params_"):
-            raise InvalidParameterError(f"{type(self).__name__}.{owner} needs a fitted model; call fit first.")
+            raise NotFittedError(f"{type(self).__name__}.{owner} needs a fitted model; call fit first.")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals, ``params ± z * std_err``."""
