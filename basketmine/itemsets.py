@@ -242,7 +242,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
             f"than {_INT32_MAX:,}. Mine a sample or split the log.")
     min_count = 1 if min_support is None else min_count_of(min_support, n)
     cap = DEFAULT_MAX_ITEMSETS if max_itemsets is None else int(max_itemsets)
-    want_len = _INT32_MAX if max_len is None else int(max_len)
+    want_len = _INT32_MAX if max_len is None else min(int(max_len), _INT32_MAX)  # no itemset is longer
     item_count = np.bincount(tm.indices, minlength=tm.n_items).astype(np.int64, copy=False)
     k = int(top_k or 0)
     if k and target == "all" and min_len == 1 and k <= len(item_count):

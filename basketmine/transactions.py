@@ -11,7 +11,7 @@ import bisect
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Hashable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -799,20 +799,29 @@ class TransactionMatrix:
         if not isinstance(df, pd.DataFrame):
             raise InvalidParameterError(
                 f"The 'df' parameter of {owner} must be a pandas DataFrame. Got {type(df).__name__} instead.")
+        dup = df.columns[df.columns.duplicated()]
+        if len(dup):
+            raise InvalidParameterError(
+                f"The 'df' parameter of {owner} must have one column per item; {list(dict.fromkeys(dup))[:5]!r} "
+                f"appear more than once. Merge them first (e.g. df.T.groupby(level=0).max().T).")
         rows_l, cols_l = [], []
+        n_missing = 0
         for j, col in enumerate(df.columns):
-            s = df[col]
+            s = df.iloc[:, j]
             if isinstance(s.dtype, pd.SparseDtype):
                 arr = s.sparse.to_dense().to_numpy()
             else:
-                arr = s.to_numpy()
+                arr = s.to_numpy(dtype=object) if s.hasnans else s.to_numpy()
             if arr.dtype != bool:
-                ok = pd.isna(arr) | np.isin(arr, [0, 1])
+                na = pd.isna(arr)
+                n_missing += int(na.sum())
+                arr = np.where(na, 0, arr)
+                ok = np.isin(arr, [0, 1])
                 if not ok.all():
                     raise InvalidParameterError(
                         f"The 'df' parameter of {owner} must hold only True/False or 0/1; "
                         f"column {col!r} holds {arr[~ok][0]!r}.")
-                arr = np.nan_to_num(arr.astype(float)) != 0
+                arr = arr.astype(float) != 0
             r = np.flatnonzero(arr)
             rows_l.append(r)
             cols_l.append(np.full(len(r), j, dtype=np.int64))
@@ -823,8 +832,9 @@ class TransactionMatrix:
         order = np.lexsort((codes, rows))
         indptr = np.zeros(len(df) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=len(df)), out=indptr[1:])
-        return cls(indptr, codes[order], labels, basket_ids=df.index.to_numpy(),
-                   report=CleaningReport(rows_in=int(len(rows))))
+        report = CleaningReport(rows_in=int(len(rows)))
+        report.add("missing (NA) cell read as the item being absent", n_missing, "note")
+        return cls(indptr, codes[order], labels, basket_ids=df.index.to_numpy(), report=report)
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, basket, item, customer=None, time=None,
@@ -869,6 +879,15 @@ class TransactionMatrix:
             for c in (time_cols if name == "time" else [col]):
                 if c is not None and c not in df.columns:
                     raise column_error(owner, name, c, df.columns)
+        for name, col in (("basket", basket), ("item", item), ("customer", customer)):
+            if col is not None and df[col].dtype == object and \
+                    pd.api.types.infer_dtype(df[col], skipna=True) in ("mixed", "mixed-integer"):
+                bad = df[col].map(lambda x: not isinstance(x, Hashable) or isinstance(x, tuple)).to_numpy()
+                if bad.any():
+                    raise InvalidParameterError(
+                        f"The {name!r} parameter of {owner} names column {col!r}, whose values must be single "
+                        f"labels (text or numbers); row {int(np.argmax(bad))} holds "
+                        f"{df[col].iloc[int(np.argmax(bad))]!r}. Explode or join such values first.")
             if col is None and name in ("basket", "item"):
                 raise column_error(owner, name, col, df.columns)
         if cancellations == "net" and (customer is None or time is None or quantity is None):

@@ -308,3 +308,8 @@ def test_closed_and_maximal_equal_to_pyfim_on_real_data(case, supports, target):
         if support >= 85:
             complete = as_dict(bm.frequent_itemsets(tm, support / 100))
             assert ours == _reference.filter_target(complete, target)
+
+
+def test_a_huge_max_len_means_no_limit():
+    tm = TransactionMatrix.from_baskets([["a", "b"], ["a"]])
+    assert as_dict(bm.frequent_itemsets(tm, 1, max_len=10**12)) == as_dict(bm.frequent_itemsets(tm, 1))

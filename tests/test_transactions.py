@@ -300,3 +300,22 @@ def test_epoch_numbers_are_read_in_the_unit_their_size_says(scale, unit):
                                          r"\(2011-01-01 00:00:00 \.\. 2011-01-02 00:00:00\)"):
         tm = TransactionMatrix.from_frame(df, "b", "i", time="t")
     assert pd.Timestamp(tm.times.min()) == pd.Timestamp("2011-01-01")
+
+
+@pytest.mark.parametrize("frame, kw, match", [
+    ({"b": [[1], [2]], "i": ["x", "y"]}, {}, "'basket' parameter .* single labels"),
+    ({"b": ["1", "2"], "i": ["x", "y"], "c": [[1], [2]]}, {"customer": "c"}, "'customer' parameter .* row 0 holds"),
+    ({"b": ["1", "2"], "i": [{"x"}, "y"]}, {}, "'item' parameter"),
+])
+def test_list_valued_ids_are_a_clear_error(frame, kw, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        TransactionMatrix.from_frame(pd.DataFrame(frame), "b", "i", **kw)
+
+
+def test_onehot_duplicate_columns_and_missing_cells():
+    with pytest.raises(InvalidParameterError, match=r"one column per item; \['a'\] appear more than once"):
+        TransactionMatrix.from_onehot(pd.DataFrame([[1, 0, 1]], columns=["a", "a", "b"]).astype(bool))
+    df = pd.DataFrame({"a": pd.array([True, pd.NA], dtype="boolean"), "b": pd.array([False, True], dtype="boolean")})
+    tm = TransactionMatrix.from_onehot(df)
+    assert tm.to_baskets() == [["a"], ["b"]]
+    assert tm.report.to_frame()["reason"].tolist() == ["missing (NA) cell read as the item being absent"]
