@@ -359,6 +359,18 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         counts = itemsets["count"].to_numpy(dtype=np.int64)
     else:
         counts = np.rint(itemsets["support"].to_numpy(dtype=float) * int(n)).astype(np.int64)
+    capped = bool(attrs.get("truncated"))
+    if capped:  # a capped run need not hold every subset: use the part that does
+        keep = _subset_closed(items, offsets)
+        if not keep.all():
+            warnings.warn(f"{owner}: the itemsets are partial ({attrs.get('stop_reason')}); the "
+                          f"{int((~keep).sum()):,} whose subsets the run did not reach are left out and the rules "
+                          f"come from the other {int(keep.sum()):,}", MiningLimitWarning, stacklevel=2)
+            lens = np.diff(offsets)[keep]
+            items = np.concatenate([items[offsets[i]:offsets[i + 1]] for i in np.flatnonzero(keep)]) \
+                if keep.any() else items[:0]
+            offsets = np.r_[0, np.cumsum(lens)].astype(offsets.dtype)
+            counts = counts[keep]
     job = RuleJob(owner, items, offsets, counts, labels, int(n), metric, min_threshold, measures=measures,
                   antecedents=antecedents, consequents=consequents, max_antecedent_len=max_antecedent_len,
                   max_consequent_len=max_consequent_len, min_improvement=min_improvement, top_k=top_k,
@@ -371,8 +383,24 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     if found.reason is not None:
         warnings.warn(f"{owner} stopped at {found.reason} after {len(found):,} rules; the result is "
                       f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
-    out.attrs.update(n_transactions=int(n), truncated=found.reason is not None, stop_reason=found.reason)
+    out.attrs.update(n_transactions=int(n), truncated=capped or found.reason is not None,
+                     stop_reason=found.reason or (f"itemsets: {attrs.get('stop_reason')}" if capped else None))
     return out
+
+
+def _subset_closed(items: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Which itemsets have every subset in the collection (by induction on
+    size: all of their one-smaller subsets are there and have theirs)."""
+    n = len(offsets) - 1
+    sets = [tuple(sorted(items[offsets[i]:offsets[i + 1]].tolist())) for i in range(n)]
+    closed: set = set()
+    keep = np.zeros(n, dtype=bool)
+    for i in sorted(range(n), key=lambda i: len(sets[i])):
+        t = sets[i]
+        if len(t) == 1 or all(t[:j] + t[j + 1:] in closed for j in range(len(t))):
+            closed.add(t)
+            keep[i] = True
+    return keep
 
 
 class Found:

@@ -335,3 +335,18 @@ def test_a_threshold_outside_a_bounded_measure_is_an_error(metric, value):
     with pytest.raises(bm.InvalidParameterError, match=f"'min_threshold' parameter .* in \\[0, 1\\] for "
                                                        f"metric='{metric}'"):
         bm.association_rules(its, metric, value)
+
+
+def test_rules_from_a_capped_run_are_the_full_runs_rules_on_the_part_it_completed():
+    tm = bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
+    full = bm.association_rules(bm.frequent_itemsets(tm, 0.005), "confidence", 0.1)
+    with pytest.warns(bm.MiningLimitWarning) as caught:
+        capped_its = bm.frequent_itemsets(tm, 0.005, max_itemsets=800)
+        capped = bm.association_rules(capped_its, "confidence", 0.1)
+    assert any("whose subsets the run did not reach are left out" in str(w.message) for w in caught)
+    assert capped.attrs["truncated"] and capped.attrs["stop_reason"] == "itemsets: max_itemsets"
+    assert 0 < len(capped) < len(full)
+    key = lambda df: {(frozenset(a), frozenset(c)): round(v, 12)
+                      for a, c, v in zip(df["antecedents"], df["consequents"], df["confidence"])}
+    want, got = key(full), key(capped)
+    assert all(want[k] == v for k, v in got.items())
