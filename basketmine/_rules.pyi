@@ -18,7 +18,7 @@ class ItemsetIndex:
     def rules(self, n: float, metric: str, threshold: float, ant_ok: npt.NDArray[np.uint8],
               con_ok: npt.NDArray[np.uint8], anc_ptr: npt.NDArray[np.int64],
               anc_idx: npt.NDArray[np.int32], max_a: int, max_c: int, max_rules: int, top_k: int,
-              status: npt.NDArray[np.int64], only: npt.NDArray[np.int64] | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64],
+              time_limit: float, status: npt.NDArray[np.int64], only: npt.NDArray[np.int64] | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64],
                                                       npt.NDArray[np.int64], npt.NDArray[np.int64],
                                                       npt.NDArray[np.float64], int]: ...
     def improvement(self, n: float, sets: npt.NDArray[np.int64],

@@ -211,7 +211,8 @@ def cmd_rules(args) -> int:
             antecedents=args.antecedents, consequents=args.consequents,
             max_antecedent_len=args.max_antecedent_len, max_consequent_len=args.max_consequent_len,
             min_improvement=args.min_improvement, significance=args.significance,
-            top_k=None if floor else args.top_k, measures=_measures(args.measures), progress=not quiet)
+            top_k=None if floor else args.top_k, measures=_measures(args.measures), progress=not quiet,
+            time_limit=args.time_limit)
         if floor:  # --min-confidence holds for every metric; --top-k ranks what passes it
             rules = rules[rules["confidence"] >= args.min_confidence]
             if args.top_k is not None:
@@ -454,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--measures", default=None,
                    help="measure columns: 'all' or a comma-separated list (default: mlxtend's twelve)")
     p.add_argument("--max-itemsets", type=int, default=None, help="stop mining after this many itemsets")
-    p.add_argument("--time-limit", type=float, default=None, help="stop mining after this many seconds")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="stop mining after this many seconds, and rule generation after as many again; "
+                        "a stopped run gives the rules it can and says it was stopped")
     p.add_argument("--top", type=int, default=20, help="rules to print when no -o is given")
 
     p = _command(sub, "sequences", "follow-ups: who bought A went on to buy B within a window", cmd_sequences,

@@ -188,6 +188,7 @@ _SPEC = {
     "n_transactions": (NONE, Interval("int", 1, None, "left")),
     "top_k": (NONE, Interval("int", 1, None, "left")),
     "max_rules": (NONE, Interval("int", 1, None, "left")),
+    "time_limit": (NONE, Interval("real", 0, None, "neither")),
     "progress": (Kind(bool, "a bool"), Kind(callable, "a callable")),
 }
 
@@ -255,7 +256,7 @@ def _encoded(itemsets: pd.DataFrame, owner: str):
 def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold=None, *,
                       measures=None, antecedents=None, consequents=None, max_antecedent_len=None,
                       max_consequent_len=None, min_improvement=None, significance=None,
-                      correction="holm", top_k=None, n_transactions=None, max_rules=None,
+                      correction="holm", top_k=None, n_transactions=None, max_rules=None, time_limit=None,
                       progress=False) -> pd.DataFrame:
     """Rules ``A -> C`` from frequent itemsets, with 45 interest measures.
 
@@ -297,6 +298,8 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         Stop after this many rules (None: :data:`DEFAULT_MAX_RULES`); the
         result is then partial, a :class:`MiningLimitWarning` is issued and
         ``df.attrs["truncated"]`` is True.
+    time_limit : float, optional
+        Stop after this many seconds, in the same way.
     progress : bool or callable
         True prints a running count of rules on stderr; a callable is
         called as ``progress(n_rules_so_far, seconds)``.
@@ -374,7 +377,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     job = RuleJob(owner, items, offsets, counts, labels, int(n), metric, min_threshold, measures=measures,
                   antecedents=antecedents, consequents=consequents, max_antecedent_len=max_antecedent_len,
                   max_consequent_len=max_consequent_len, min_improvement=min_improvement, top_k=top_k,
-                  max_rules=max_rules, ancestors=attrs.get("ancestors"))
+                  max_rules=max_rules, time_limit=time_limit, ancestors=attrs.get("ancestors"))
     job.warn_unmatched(stacklevel=3)
     found = job.candidates(progress=progress)
     if significance is not None:
@@ -452,7 +455,7 @@ class RuleJob:
 
     def __init__(self, owner, items, offsets, counts, labels, n: int, metric, min_threshold, *, measures=None,
                  antecedents=None, consequents=None, max_antecedent_len=None, max_consequent_len=None,
-                 min_improvement=None, top_k=None, max_rules=None, ancestors=None):
+                 min_improvement=None, top_k=None, max_rules=None, time_limit=None, ancestors=None):
         self.owner, self.labels, self.n, self.metric = owner, labels, n, metric
         self.counts = np.ascontiguousarray(counts, dtype=np.int64)
         self.names, self.want_improvement = _measure_names(measures, metric, owner)
@@ -489,6 +492,7 @@ class RuleJob:
         self.max_a = min(max_antecedent_len or big, big)
         self.max_c = min(max_consequent_len or big, big)
         self.max_rules = DEFAULT_MAX_RULES if max_rules is None else int(max_rules)
+        self.time_limit = 0.0 if time_limit is None else float(time_limit)
 
     def warn_unmatched(self, stacklevel: int) -> None:
         for name, allowed in self.unmatched:
@@ -502,7 +506,7 @@ class RuleJob:
         kernel_metric = self.metric if self.metric in _rules.KERNEL_METRICS else "none"
         args = (float(self.n), kernel_metric, self.threshold, self.sides["antecedents"],
                 self.sides["consequents"], self.anc_ptr, self.anc_idx, self.max_a, self.max_c,
-                self.max_rules, 0 if self.top_k is None else int(self.top_k))
+                self.max_rules, 0 if self.top_k is None else int(self.top_k), self.time_limit)
         sets, amask, n_a, n_c, value, stop = run_kernel(self.index.rules, args, progress, self.owner, "rules",
                                                         only=only)
         reason = _rules.STOP_REASONS[stop]

@@ -452,7 +452,8 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must be the Spark DataFrame that "
             f"basketmine.spark.frequent_itemsets returns. Got {type(itemsets).__name__} instead.")
-    validate(owner, {k: v for k, v in _RULES_SPEC.items() if k not in ("max_rules", "progress")}, locals())
+    validate(owner, {k: v for k, v in _RULES_SPEC.items() if k not in ("max_rules", "progress", "time_limit")},
+             locals())
     check(owner, "n_slices", n_slices, (NONE, Interval("int", 1, None, "left")))
     n = n_transactions if n_transactions is not None else getattr(itemsets, "attrs", {}).get("n_transactions")
     if n is None:

@@ -86,6 +86,7 @@ cdef struct Gen:
     int stop
     int64_t ticks
     int64_t* status
+    double deadline           # monotonic seconds; <= 0: none
     int64_t missing_set
     uint64_t missing_mask
 
@@ -224,7 +225,7 @@ cdef void _grow(Gen* g, uint64_t cmask, int csize, int first) noexcept nogil:
         size = csize + 1
         asize = g.k - size
         g.ticks += 1
-        g.stop = _poll(g.ticks, g.n_out, g.status, 0.0, g.stop)
+        g.stop = _poll(g.ticks, g.n_out, g.status, g.deadline, g.stop)
         if g.stop:
             return
         # the rule Z \ c -> c is a candidate when the length bounds and the
@@ -331,6 +332,7 @@ cdef class ItemsetIndex:
               int max_c,
               int64_t max_rules,
               int64_t top_k,
+              double time_limit,                 # seconds; <= 0: none
               int64_t[::1] status,               # IN/OUT shared progress block
               object only=None):                 # IN  optional int64 itemset indices to split
         """Enumerate the rules Z \\ C -> C of every itemset Z (of the
@@ -374,6 +376,7 @@ cdef class ItemsetIndex:
         g.max_rules = max_rules
         g.top_k = top_k if g.metric != M_NONE else 0
         g.status = &status[0]
+        g.deadline = _now() + time_limit if time_limit > 0 else 0.0
         g.cap = 1024
         g.out = <Rule*>malloc(g.cap * sizeof(Rule))
         if g.top_k > 0:

@@ -350,3 +350,18 @@ def test_rules_from_a_capped_run_are_the_full_runs_rules_on_the_part_it_complete
                       for a, c, v in zip(df["antecedents"], df["consequents"], df["confidence"])}
     want, got = key(full), key(capped)
     assert all(want[k] == v for k, v in got.items())
+
+
+def test_rule_generation_stops_at_its_time_limit():
+    tm = bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
+    its = bm.frequent_itemsets(tm, 0.0005)
+    with pytest.warns(bm.MiningLimitWarning, match="association_rules stopped at time_limit"):
+        part = bm.association_rules(its, "confidence", 0.0, time_limit=1e-4)
+    assert part.attrs["truncated"] and part.attrs["stop_reason"] == "time_limit"
+    full = bm.association_rules(its, "confidence", 0.0)
+    assert 0 < len(part) < len(full) and not full.attrs["truncated"]
+    # what a stopped run gives is exact: rules of the full run with the same values
+    key = lambda df: {(frozenset(a), frozenset(c)): v for a, c, v in zip(df["antecedents"], df["consequents"],
+                                                                          df["confidence"])}
+    want = key(full)
+    assert all(want[k] == v for k, v in key(part).items())
