@@ -584,3 +584,18 @@ def test_summary_equal_to_lifetimes_on_full_online_retail(tmp_path):
     gg = V.GammaGamma().fit(s[s.monetary_value > 0])
     theirs = pd.Series(got["models"]["GammaGammaFitter"]["params"]).rename({"v": "gamma"})
     np.testing.assert_allclose(gg.params_[theirs.index], theirs, rtol=1e-3)
+
+
+def test_bgnbd_predictions_stay_finite_at_a_poisson_like_fit():
+    """r and alpha at the bounds of a fit (r ~ 6e5 on small logs): the
+    predictions are finite and continuous with a moderate r of the same rate."""
+    X = pd.DataFrame({"frequency": [0, 2, 5], "recency": [0, 20, 50], "T": [60, 60, 60]})
+    out = []
+    for r in (6e3, 6e5, 6e7):
+        m = V.BetaGeo()
+        m.params_ = pd.Series({"r": r, "alpha": 10 * r, "a": 1.5, "b": 10.0})
+        m.unit_days_ = None
+        out.append(m.expected_purchases(30, X).to_numpy())
+        assert np.isfinite(out[-1]).all() and np.isfinite(m.expected_purchases_new(30.0))
+    np.testing.assert_allclose(out[1], out[2], rtol=1e-4)
+    np.testing.assert_allclose(out[0], out[1], rtol=2e-3)

@@ -420,7 +420,17 @@ class _PurchaseModel(_Model):
 
 
 def _h2f1(a, b, c, z):
-    return special.hyp2f1(a, b, c, z)
+    """2F1(a, b; c; z).  Where scipy gives no finite value, which happens for
+    a very large ``a`` (a purchase-rate shape r at the bound of a fit on a
+    small log) and a small ``z``, its confluent limit 1F1(b; c; a z), exact as
+    a -> infinity with a z fixed."""
+    v = np.asarray(special.hyp2f1(a, b, c, z), dtype=np.float64)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        a, b, c, z = (np.broadcast_to(np.asarray(q, dtype=np.float64), v.shape) for q in (a, b, c, z))
+        v = v.copy()
+        v[bad] = special.hyp1f1(b[bad], c[bad], a[bad] * z[bad])
+    return v if v.ndim else float(v)
 
 
 class BetaGeo(_PurchaseModel):
@@ -484,16 +494,17 @@ class BetaGeo(_PurchaseModel):
 
     def _conditional(self, p, x, tx, T, t):
         r, alpha, a, b = p
-        z = t / (alpha + T + t)
-        h = _h2f1(r + x, b + x, a + b + x - 1, z)
-        num = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h)
+        # (1 - z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) with z = t / (alpha+T+t), by Pfaff's transformation
+        # 2F1(r+x, a-1; a+b+x-1; -t / (alpha+T)): no 0 x inf when r and alpha are large (a Poisson-like fit)
+        h = _h2f1(r + x, a - 1, a + b + x - 1, -t / (alpha + T))
+        num = (a + b + x - 1) / (a - 1) * (1 - h)
         return num * self._alive(p, x, tx, T) if t > 0 else np.zeros_like(x)
 
     @staticmethod
     def _unconditional(p, t):
         r, alpha, a, b = p
-        h = _h2f1(r, b, a + b - 1, t / (alpha + t))
-        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
+        h = _h2f1(r, a - 1, a + b - 1, -np.asarray(t, dtype=np.float64) / alpha)  # Pfaff, as above
+        return (a + b - 1) / (a - 1) * (1 - h)
 
     def probability_of_purchase(self, t, X=None) -> pd.Series:
         """Probability each customer buys again within the next ``t``: alive,
