@@ -599,3 +599,12 @@ def test_bgnbd_predictions_stay_finite_at_a_poisson_like_fit():
         assert np.isfinite(out[-1]).all() and np.isfinite(m.expected_purchases_new(30.0))
     np.testing.assert_allclose(out[1], out[2], rtol=1e-4)
     np.testing.assert_allclose(out[0], out[1], rtol=2e-3)
+
+
+def test_rfm_says_when_customers_spent_nothing():
+    df = pd.DataFrame({"b": ["1", "2", "3"], "i": ["a", "b", "a"], "c": ["x", "y", "z"],
+                       "t": ["2011-01-01", "2011-01-02", "2011-01-03"], "q": [1, 1, 1], "p": [2.0, 0.0, 3.0]})
+    tm = bm.TransactionMatrix.from_frame(df, "b", "i", customer="c", time="t", quantity="q", price="p")
+    with pytest.warns(UserWarning, match="1 customers have zero or negative total spend"):
+        table = V.rfm(tm, bins=3)
+    assert table.loc["y", "M"] == 1

@@ -382,6 +382,10 @@ def rfm(tm: TransactionMatrix, observation_end=None, bins: int = 5, segments=RFM
     recency = (end - table["last_purchase"].to_numpy()) / np.timedelta64(1, "D")
     df = pd.DataFrame({"recency": recency, "frequency": table["n_baskets"],
                        "monetary": table["revenue"]}, index=table.index)
+    low = int((df["monetary"] <= 0).sum())
+    if low:  # returns or free lines: they are scored, lowest, but say so
+        warnings.warn(f"{owner}: {low} customers have zero or negative total spend (returns, free lines); "
+                      f"they get the lowest monetary score.", UserWarning, stacklevel=2)
     df["R"] = _scores(df["recency"], bins, ascending=False)
     df["F"] = _scores(df["frequency"], bins, ascending=True)
     df["M"] = _scores(df["monetary"], bins, ascending=True)
