@@ -849,8 +849,8 @@ class TransactionMatrix:
             Basket (invoice) id and item label.  Rows missing either are
             dropped and counted.
         customer, time, quantity, price, cost : column names, optional
-            A basket's customer and timestamp are taken from its first row
-            (conflicts are counted as notes); per-line values are summed
+            A basket's customer is that of its first row and its time the
+            earliest of its rows (conflicts are counted as notes); per-line values are summed
             (quantity) or quantity-weighted (price, cost) when an item repeats
             in a basket.
         time : column name, or a pair of them
@@ -987,7 +987,7 @@ class TransactionMatrix:
         bvals = df[basket].to_numpy()[rows]
         bcodes, buniq = pd.factorize(bvals, sort=False)
         n_b = len(buniq)
-        # basket order: by time (first row of each basket), then first appearance
+        # basket order: by time (the earliest of each basket's rows), then first appearance
         first = np.full(n_b, len(rows), dtype=np.int64)
         np.minimum.at(first, bcodes, np.arange(len(rows)))
         if t is not None:
