@@ -974,7 +974,9 @@ class TransactionMatrix:
         if len(rows) == 0:
             raise InvalidParameterError(
                 f"The 'df' parameter of {owner} must hold at least one usable row; "
-                f"all {len(df)} rows were dropped:\n{report!r}")
+                + (f"all {len(df)} rows were dropped ("
+                   + "; ".join(f"{reason}: {n}" for reason, n, a in report.entries if a == "dropped") + ")."
+                   if len(df) else "it has none."))
         item_vals = df[item].to_numpy()[rows]
         try:
             item_codes_raw, item_uniques = pd.factorize(item_vals, sort=False)
