@@ -83,6 +83,9 @@ def _read(args):
     _warn(caught)
     if not args.quiet:
         print(_cleaning_summary(tm, args.command), file=sys.stderr)
+    rep = tm.report
+    args.meta = {"log": repr(tm), "rows_in": rep.rows_in, "rows_dropped": rep.rows_dropped,
+                 "cleaning": [{"reason": r, "rows": n, "action": a} for r, n, a in rep.entries]}
     return tm
 
 
@@ -120,7 +123,16 @@ def _check_output(path: str) -> None:
         raise UserError(f"-o: the folder {folder!r} does not exist")
 
 
-def _write(df: pd.DataFrame, path: str) -> None:
+def _write_meta(df: pd.DataFrame, path: str, meta: dict | None) -> None:
+    """``<output>.meta.json`` beside the output: the cleaning report of the log read and the
+    result's own flags (truncated, stop reason, thresholds), which a CSV cannot carry."""
+    out = dict(meta or {})
+    out["result"] = {str(k): v for k, v in df.attrs.items()}
+    with open(path + ".meta.json", "w", encoding="utf-8") as fh:
+        json.dump(out, fh, indent=1, default=str, ensure_ascii=False)
+
+
+def _write(df: pd.DataFrame, path: str, meta: dict | None = None) -> None:
     """Write a result; itemsets are lists, never joined text (labels can hold commas): list
     columns in Parquet, arrays in JSON, and JSON arrays as the cell text in CSV
     (``["PAPER CRAFT , LITTLE BIRDIE", "POST"]``, quoted by the CSV writer)."""
@@ -142,6 +154,7 @@ def _write(df: pd.DataFrame, path: str) -> None:
         out.to_json(path, orient="records", indent=1, date_format="iso", force_ascii=False)
     else:
         out.to_csv(path, index=False)
+    _write_meta(df, path, meta)
 
 
 def _no_rules_hint(tm, itemsets) -> str:
@@ -221,7 +234,7 @@ def cmd_rules(args) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.output:
-        _write(rules, args.output)
+        _write(rules, args.output, getattr(args, "meta", None))
         print(f"{len(rules)} rules from {len(itemsets)} frequent itemsets written to {args.output}",
               file=sys.stderr)
     else:
@@ -255,8 +268,9 @@ def _warn(caught) -> None:
 
 def _emit(df: pd.DataFrame, args, what: str, show) -> None:
     if args.output:
-        _write(df, args.output)
-        print(f"{len(df)} {what} written to {args.output}", file=sys.stderr)
+        _write(df, args.output, getattr(args, "meta", None))
+        print(f"{len(df)} {what} written to {args.output} (and what was read, in {args.output}.meta.json)",
+              file=sys.stderr)
     else:
         with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 500):
             print(show)

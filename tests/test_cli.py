@@ -302,3 +302,13 @@ def test_line_columns_without_item_are_an_error(capsys):
     assert main(["rules", SAMPLE, "--basket", "InvoiceNo", "-q"]) == 2
     err = capsys.readouterr().err
     assert "--item" in err and "--basket" in err and "one basket per line" in err
+
+
+def test_outputs_carry_the_cleaning_report_and_the_result_flags(tmp_path):
+    path = tmp_path / "fu.csv"
+    assert main(["sequences", SAMPLE, *LINES, "--min-support", "0.02", "-o", str(path)]) == 0
+    meta = json.loads((tmp_path / "fu.csv.meta.json").read_text())
+    assert meta["rows_in"] == 47928 and meta["rows_dropped"] == 1103
+    assert {"reason": "negative quantity (return or cancellation)", "rows": 1103, "action": "dropped"} \
+        in meta["cleaning"]
+    assert meta["result"]["truncated"] is False and meta["result"]["n_customers"] == 494
