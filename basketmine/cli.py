@@ -95,10 +95,9 @@ def _cleaning_summary(tm, command: str) -> str:
     head = f"basketmine {command}: {tm!r}"
     if rep is None:
         return head
-    lines = [f"{head}; {rep.rows_in:,} rows read, {rep.rows_dropped:,} not used"]
-    for reason, rows, action in rep.entries:
-        lines.append(f"  {action:8s} {rows:>10,}  {reason}")
-    return "\n".join(lines)
+    # the report's own lines, under a head that names the log
+    entries = repr(rep).splitlines()[1:] if rep.entries else []
+    return "\n".join([f"{head}; {rep.rows_in:,} rows read, {rep.rows_dropped:,} not used", *entries])
 
 
 def _plain(x):

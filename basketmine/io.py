@@ -73,6 +73,14 @@ def _wanted(basket, item, cols: dict) -> list:
     return list(dict.fromkeys(out))
 
 
+def _check_columns(owner: str, basket, item, cols: dict, present) -> None:
+    """A column asked for that the file does not have: an error listing those it has."""
+    for name, col in {"basket": basket, "item": item, **cols}.items():
+        for c in (col if isinstance(col, (list, tuple)) else [col]):
+            if c is not None and c not in present:
+                raise column_error(owner, name, c, present)
+
+
 def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellations, date_format=None):
     if basket is None or item is None:
         raise InvalidParameterError(
@@ -113,11 +121,8 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
             df = pd.read_csv(fh, usecols=wanted or None, dtype=text_cols, **read_kw)
         except ValueError as exc:
             header = _header(path, owner, read_kw)
-            names = {"basket": basket, "item": item, **cols}
-            for name, col in names.items():  # a column that is not there: say which ones are
-                for c in (col if isinstance(col, (list, tuple)) else [col]):
-                    if c is not None and header is not None and c not in header:
-                        raise column_error(owner, name, c, header) from None
+            if header is not None:
+                _check_columns(owner, basket, item, cols, header)
             raise InvalidParameterError(f"{owner}: cannot read {os.fspath(path)!r}: {exc}") from None
     return _lines_frame(df, owner, basket, item, cols, cancellations, date_format)
 
@@ -153,11 +158,7 @@ def read_parquet(path, basket=None, item=None, customer=None, time=None, quantit
             f"The 'path' parameter of {owner} must name an existing file. Got {os.fspath(path)!r} instead.")
     cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
     import pyarrow.parquet as pq
-    there = pq.read_schema(path).names
-    for name, col in {"basket": basket, "item": item, **cols}.items():  # name what is there when one is not
-        for c in (col if isinstance(col, (list, tuple)) else [col]):
-            if c is not None and c not in there:
-                raise column_error(owner, name, c, there)
+    _check_columns(owner, basket, item, cols, pq.read_schema(path).names)
     df = pd.read_parquet(path, columns=_wanted(basket, item, cols) or None)
     return _lines_frame(df, owner, basket, item, cols, cancellations, date_format)
 

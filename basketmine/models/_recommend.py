@@ -58,6 +58,16 @@ def _top_per_csr_row(M, n: int, positive: bool = True):
     return rows[keep].astype(np.int64), ind[keep].astype(np.int64), dat[keep]
 
 
+def _find(keys: np.ndarray, query: np.ndarray):
+    """Where each ``query`` value sits in the sorted ``keys`` and whether it is
+    there: ``(pos, found)``; ``pos`` is a valid index whenever ``keys`` is not
+    empty."""
+    if len(keys) == 0:
+        return np.zeros(len(query), np.int64), np.zeros(len(query), bool)
+    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return pos, keys[pos] == query
+
+
 def _pair_lookup(M, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``M[rows[i], cols[i]]`` for many pairs of a sparse matrix (0 where absent)."""
     M = M.tocsr()
@@ -66,8 +76,7 @@ def _pair_lookup(M, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     n_cols = M.shape[1]
     key = np.repeat(np.arange(M.shape[0], dtype=np.int64), np.diff(M.indptr)) * n_cols + M.indices
     q = np.asarray(rows, np.int64) * n_cols + np.asarray(cols, np.int64)
-    pos = np.minimum(np.searchsorted(key, q), max(len(key) - 1, 0))
-    found = (key[pos] == q) if len(key) else np.zeros(len(q), bool)
+    pos, found = _find(key, q)
     return np.where(found, M.data[pos] if len(key) else 0.0, 0.0)
 
 
@@ -319,8 +328,7 @@ class _Sources:
             if m in parts and len(parts[m]):
                 p = parts[m]
                 pk = p["customer"].to_numpy(np.int64) * self.log.n_items + p["unit"].to_numpy(np.int64)
-                pos = np.minimum(np.searchsorted(keys, pk), max(len(keys) - 1, 0))
-                there = (keys[pos] == pk) if len(keys) else np.zeros(len(pk), bool)
+                pos, there = _find(keys, pk)
                 pos = pos[there]
                 for col in p.columns.drop(["customer", "unit"]):
                     full = np.full(len(keys), np.nan)
@@ -336,8 +344,7 @@ class _Sources:
         u = cand["unit"].to_numpy()
         hp = self.hist.pairs
         hk = hp["customer"].to_numpy(np.int64) * self.log.n_items + hp["unit"].to_numpy(np.int64)
-        pos = np.minimum(np.searchsorted(hk, keys), max(len(hk) - 1, 0))
-        had = (hk[pos] == keys) if len(hk) else np.zeros(len(keys), bool)
+        pos, had = _find(hk, keys)
         for col in ("baskets", "first_days", "last_days"):
             v = hp[col].to_numpy(np.float64)[pos] if len(hk) else np.zeros(len(keys))
             cand[col] = np.where(had, v, 0.0 if col == "baskets" else np.nan)
@@ -426,8 +433,7 @@ def _labels(first: pd.DataFrame, cand: pd.DataFrame, n_items: int) -> np.ndarray
     not bought), from :func:`first_purchases`' table of that window."""
     fk = first["r"].to_numpy(np.int64) * n_items + first["unit"].to_numpy(np.int64)
     ck = cand["customer"].to_numpy(np.int64) * n_items + cand["unit"].to_numpy(np.int64)
-    pos = np.minimum(np.searchsorted(fk, ck), max(len(fk) - 1, 0))
-    hit = (fk[pos] == ck) if len(fk) else np.zeros(len(ck), bool)
+    pos, hit = _find(fk, ck)
     return np.where(hit, first["days"].to_numpy(np.float64)[pos] if len(fk) else 0.0, np.nan)
 
 
@@ -619,7 +625,6 @@ class Recommender:
 
     def _fit(self, log, asof, h, methods, say) -> "Recommender":
         first = pd.Timestamp(log.times.min())
-        t0 = time.perf_counter()
         params = self._params()
         self.notes_ = []
         ht = self._training_horizon(asof - first, h)
@@ -672,11 +677,9 @@ class Recommender:
         self.notes_ += [f"source {s!r} is partial: {why}" for s, why in self.sources_.partial.items()]
         for note in self.notes_:
             warnings.warn(f"Recommender.fit: {note}.", UserWarning, stacklevel=4)
-        self.log_ = log
         self.asof_ = asof
         self.horizon_ = h
         self.methods_ = methods
-        self.fit_seconds_ = time.perf_counter() - t0
         say("candidates as of the end")
         return self
 
