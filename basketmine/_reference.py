@@ -670,3 +670,18 @@ def net_returns(rows):
                 break
         unmatched += need > 0
     return {i: q for i, q in left.items() if q > 0}, unmatched
+
+
+def subset_closed(sets):
+    """Which of ``sets`` (item lists) have every subset among them: a
+    set of one item always, a longer one when each of its one-smaller
+    subsets is there and has every subset (checked level by level)."""
+    keys = [frozenset(s) for s in sets]
+    closed = set()
+    keep = [False] * len(keys)
+    for i in sorted(range(len(keys)), key=lambda i: len(keys[i])):
+        s = keys[i]
+        if len(s) == 1 or all(s - {x} in closed for x in s):
+            closed.add(s)
+            keep[i] = True
+    return keep

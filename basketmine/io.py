@@ -93,7 +93,7 @@ def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellat
 
 @_file_errors
 def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
-             cost=None, *, cancellations="drop", date_format=None, **read_kw) -> TransactionMatrix:
+             cost=None, *, cancellations="auto", date_format=None, **read_kw) -> TransactionMatrix:
     """Read a CSV of invoice lines (one row per basket x item).
 
     Column parameters are as in :meth:`TransactionMatrix.from_frame`; other
@@ -108,9 +108,9 @@ def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=No
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
     ...                  quantity="Quantity", price="UnitPrice")
     >>> tm
-    TransactionMatrix(1968 baskets, 3248 items, 45602 lines, 494 customers, 2010-12-01 .. 2011-12-09)
+    TransactionMatrix(1952 baskets, 3244 items, 45333 lines, 493 customers, 2010-12-01 .. 2011-12-09)
     >>> tm.report.rows_dropped
-    1103
+    207
     """
     owner = "read_csv"
     cols = {"customer": customer, "time": time, "quantity": quantity, "price": price, "cost": cost}
@@ -138,7 +138,7 @@ def _header(path, owner: str, read_kw: dict):
 
 @_file_errors
 def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
-                 cost=None, *, cancellations="drop", date_format=None) -> TransactionMatrix:
+                 cost=None, *, cancellations="auto", date_format=None) -> TransactionMatrix:
     """Read a Parquet file of invoice lines (needs pyarrow).
 
     Examples

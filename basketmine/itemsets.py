@@ -21,6 +21,9 @@ __all__ = ["DEFAULT_MAX_ITEMSETS", "MiningLimitError", "MiningLimitWarning", "fr
 #: The cap on the number of itemsets when ``max_itemsets`` is None.  Ten
 #: million frozensets take several GB; ask for more explicitly.
 DEFAULT_MAX_ITEMSETS = 10_000_000
+#: The itemsets of a run may hold at most this many items per ``max_itemsets``
+#: in all: the memory cap for long itemsets.
+ITEMS_PER_ITEMSET = 16
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -156,7 +159,10 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         closed, so it is not reported either.
     max_itemsets : int, optional
         Stop after reporting this many itemsets.  None means
-        :data:`DEFAULT_MAX_ITEMSETS` (10 million).
+        :data:`DEFAULT_MAX_ITEMSETS` (10 million).  The itemsets found may
+        also hold at most :data:`ITEMS_PER_ITEMSET` times as many items in
+        all (160 million by default, 640 MB): very long baskets at a low
+        support give long itemsets, and that cap stops them first.
     time_limit : float, optional
         Stop after this many seconds.
     progress : bool or callable
@@ -184,7 +190,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
 
     Notes
     -----
-    When ``max_itemsets`` or ``time_limit`` stops a ``target="all"`` run, the
+    When ``max_itemsets`` (or the items cap above) or ``time_limit`` stops a ``target="all"`` run, the
     itemsets found so far are returned, a :class:`MiningLimitWarning` is
     issued and ``df.attrs["truncated"]`` is True.  A ``"closed"`` or
     ``"maximal"`` run cannot tell closedness from a partial search, so it
@@ -256,7 +262,8 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         method_ = choose_method(tm, min_count_, item_count)
         left = 0.0 if deadline is None else max(deadline - time.monotonic(), 1e-9)
         args = (indptr, tm.indices, item_count, min_count_, min_len, want_len, cap, left, method_)
-        out = run_kernel(_itemsets.mine, args, progress, owner, "itemsets", target=target_, top_k=k_)
+        out = run_kernel(_itemsets.mine, args, progress, owner, "itemsets", target=target_, top_k=k_,
+                         max_items=cap * ITEMS_PER_ITEMSET)
         return out, method_
 
     if k and target == "maximal":
@@ -268,13 +275,19 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
     else:
         (items, offsets, counts, _, stop), method = run(target, min_count, k)
     reason = _itemsets.STOP_REASONS[stop]
+    what = f"{reason} after {len(counts):,} itemsets"
+    if reason == "max_items":
+        longest = int(np.diff(indptr).max())
+        what = (f"the items cap after {len(counts):,} itemsets holding {len(items):,} items in all "
+                f"({ITEMS_PER_ITEMSET} x max_itemsets; the longest basket holds {longest:,} items, and "
+                f"every subset of its frequent items is an itemset)")
     if reason == "out_of_memory":
         raise MemoryError(
             f"{owner} ran out of memory after {len(counts):,} itemsets; raise min_support or "
             f"set max_itemsets / max_len.")
     if reason is not None and target != "all":
         raise MiningLimitError(
-            f"{owner} stopped at {reason} after {len(counts):,} itemsets; target={target!r} needs "
+            f"{owner} stopped at {what}; target={target!r} needs "
             f"the complete search. Raise min_support, or raise max_itemsets / time_limit.")
     if k and target != "maximal":
         min_count = _kth_count(counts, k, min_count)
@@ -286,7 +299,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         items, offsets, counts = _take_sets(items, offsets, counts, order)
     if reason is not None:
         warnings.warn(
-            f"{owner} stopped at {reason} after {len(counts):,} itemsets; the result is partial "
+            f"{owner} stopped at {what}; the result is partial "
             f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
     sets = ItemsetArray(items, offsets, tm.labels)
     df = pd.DataFrame({"support": counts / n, "count": counts, "itemsets": sets}, copy=False)

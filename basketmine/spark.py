@@ -37,10 +37,10 @@ from . import _itemsets
 from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Options, check,
                           column_error, validate)
 from .itemset_array import ItemsetArray
-from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, kth_largest, method_for, min_count_of
+from .itemsets import DEFAULT_MAX_ITEMSETS, ITEMS_PER_ITEMSET, MiningLimitError, kth_largest, method_for, min_count_of
 from .rules import _SPEC as _RULES_SPEC, RuleJob, _adjust, measures_from_counts
 from .sequences import observation_end_ns, window
-from .transactions import CleaningReport, TransactionMatrix, _sorted_vocabulary
+from .transactions import _CANCEL, CleaningReport, TransactionMatrix, _report_netting, _sorted_vocabulary, net_returns
 
 __all__ = ["SparkTransactions", "association_rules", "follow_ups", "frequent_itemsets", "summary",
            "to_pandas", "transactions"]
@@ -118,22 +118,21 @@ class SparkTransactions:
         return tm
 
 
-_CANCEL = ("drop", "keep")
-
 
 def transactions(df, basket, item, customer=None, time=None, quantity=None, price=None, cost=None, *,
-                 cancellations: str = "drop") -> SparkTransactions:
+                 cancellations: str = "auto") -> SparkTransactions:
     """Encode a Spark DataFrame of invoice lines (one row per basket x item).
 
     The columns and the cleaning are those of
     :meth:`basketmine.TransactionMatrix.from_frame`: rows missing a basket
-    id or an item, with an unreadable time or quantity, a zero quantity, or
-    (with ``cancellations="drop"``) a negative one are dropped and counted;
-    an item repeated in a basket is merged (quantities added, price and
-    cost quantity-weighted).  A basket's customer is that of its first row
-    and its time the earliest; conflicts are counted as notes.  Netting
-    returns against earlier purchases (``"net"``) needs each customer's
-    history in order and is local only.
+    id or an item, with an unreadable time or quantity or a zero quantity
+    are dropped and counted; returns and cancellations (negative
+    quantities) are netted against the same customer's earlier purchases
+    of the item, dropped or kept as ``cancellations`` says (netting runs
+    per customer and item, in parallel); an item repeated in a basket is
+    merged (quantities added, price and cost quantity-weighted).  A
+    basket's customer is that of its first row and its time the earliest;
+    conflicts are counted as notes.
 
     Parameters
     ----------
@@ -142,7 +141,9 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
         Column names of the basket (invoice) id and the item label.
     customer, time, quantity, price, cost : str, optional
         Column names.
-    cancellations : {"drop", "keep"}
+    cancellations : {"auto", "net", "drop", "keep"}
+        As in :meth:`~basketmine.TransactionMatrix.from_frame`: ``"auto"``
+        nets when the customer, time and quantity columns are given.
 
     Returns
     -------
@@ -170,12 +171,15 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if not isinstance(df, DataFrame):
         raise InvalidParameterError(
             f"The 'df' parameter of {owner} must be a pyspark.sql.DataFrame. Got {type(df).__name__} instead.")
-    if cancellations == "net":
+    check(owner, "cancellations", cancellations, _CANCEL)
+    auto = cancellations == "auto"
+    if auto:
+        cancellations = "drop" if customer is None or time is None or quantity is None else "net"
+    if cancellations == "net" and (customer is None or time is None or quantity is None):
         raise InvalidParameterError(
-            f"The 'cancellations' parameter of {owner} must be 'drop' or 'keep'; 'net' sets each return "
-            f"against the customer's earlier purchases in order and is only available locally "
-            f"(TransactionMatrix.from_frame). Got {cancellations!r}.")
-    check(owner, "cancellations", cancellations, Options(_CANCEL))
+            f"The 'cancellations' parameter of {owner} may be 'net' only with the customer, "
+            f"time and quantity columns given. Got customer={customer!r}, time={time!r}, "
+            f"quantity={quantity!r}.")
     cols = {"basket": basket, "item": item, "customer": customer, "time": time, "quantity": quantity,
             "price": price, "cost": cost}
     for name, col in cols.items():
@@ -194,10 +198,13 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if time is not None:
         reasons.append((F.col("_t").isNull(), f"missing or unreadable time ({time!r})"))
     if quantity is not None:
+        inf = float("inf")
         reasons += [(F.col("_q").isNull() | F.isnan("_q"), f"missing or non-numeric quantity ({quantity!r})"),
+                    (F.col("_q").isin(inf, -inf), f"infinite quantity ({quantity!r})"),
                     (F.col("_q") == 0, "zero quantity")]
         if cancellations == "drop":
-            reasons.append((F.col("_q") < 0, "negative quantity (return or cancellation)"))
+            reasons.append((F.col("_q") < 0, "negative quantity (return or cancellation)"
+                            + ("; netting it needs the customer and time columns" if auto else "")))
     why = F.lit(None).cast("int")
     for k, (cond, _) in reversed(list(enumerate(reasons))):
         why = F.when(cond, F.lit(k)).otherwise(why)
@@ -222,6 +229,9 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
         report.add(f"missing or non-numeric price ({price!r}); line kept with NaN price",
                    int(counts["no_price"] or 0), "note")
     x = x.where(kept)
+    netted = None
+    if cancellations == "net":
+        x, netted = _net(x, report, F, T)
 
     # the item vocabulary: small, sorted on the driver exactly as locally
     distinct = [r[0] for r in x.select("item").distinct().collect()]
@@ -286,9 +296,39 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if customer is not None:
         report.add("basket whose rows name different customers; first used", int(b["cust_conflict"] or 0),
                    "note")
+    if netted is not None:  # every later step reads the persisted lines
+        netted.unpersist()
     out = lines.drop("_rows", *flags)
     present = tuple(n for n in ("customer", "time", "quantity", "price", "cost") if n in c)
     return SparkTransactions(out, labels, int(b["baskets"]), report, present, item_counts, lines)
+
+
+def _net(x, report: CleaningReport, F, T):
+    """Net returns against purchases as ``from_frame`` does.  Netting reads
+    only one customer's rows of one item, so the rows go in buckets by
+    customer, each netted at once by the local routine."""
+    status_schema = T.StructType(x.schema.fields + [T.StructField("_net", T.IntegerType())])
+
+    def net_bucket(pdf: pd.DataFrame) -> pd.DataFrame:
+        pdf = pdf.sort_values("pos", kind="stable")
+        cust = pd.factorize(pdf["customer"])[0]   # -1: no customer
+        t = pdf["_t"].to_numpy("datetime64[ns]").view(np.int64)
+        q, returned, unmatched, no_customer, _ = net_returns(
+            cust, pd.factorize(pdf["item"])[0], t, pdf["_q"].to_numpy(np.float64), np.ones(len(pdf), bool))
+        # 0 kept, 1 return netted, 2 return unmatched, 3 return without customer, 4 purchase emptied
+        status = np.where(returned, 1, np.where(q <= 0, 4, 0))
+        status[unmatched] = 2
+        status[no_customer] = 3
+        return pdf.assign(_q=q, _net=status.astype(np.int32))
+
+    n = max(x.sparkSession.sparkContext.defaultParallelism, 1)
+    bucket = F.when(F.col("customer").isNull(), F.lit(-1)).otherwise(F.pmod(F.hash("customer"), F.lit(n)))
+    netted = x.withColumn("_bucket", bucket).groupBy("_bucket").applyInPandas(
+        lambda pdf: net_bucket(pdf.drop(columns="_bucket")), status_schema).persist()
+    counts = dict(netted.groupBy("_net").count().collect())
+    _report_netting(report, sum(counts.get(k, 0) for k in (1, 2, 3)), counts.get(2, 0), counts.get(3, 0),
+                    counts.get(4, 0))
+    return netted.where(F.col("_net") == 0).drop("_net"), netted
 
 
 def _need(owner: str, st) -> None:
@@ -321,7 +361,8 @@ def mine_group(baskets, ranks, group: int, n_groups: int, m: int, min_count: int
     status = np.zeros(4, dtype=np.int64)
     items, offsets, counts, _, stop = _itemsets.mine(
         indptr, ranks, item_count, min_count, min_len, max_len, cap, 0.0,
-        method_for(n_b, item_count, min_count), status, order=np.arange(m, dtype=np.int32), roots=roots)
+        method_for(n_b, item_count, min_count), status, order=np.arange(m, dtype=np.int32), roots=roots,
+        max_items=cap * ITEMS_PER_ITEMSET)
     return items, offsets, counts, stop
 
 

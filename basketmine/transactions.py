@@ -21,7 +21,69 @@ from ._validation import InvalidParameterError, Options, UnknownLabelError, chec
 
 __all__ = ["CleaningReport", "CustomerSequences", "TransactionMatrix"]
 
-_CANCEL = Options(("drop", "keep", "net"))
+_CANCEL = Options(("auto", "drop", "keep", "net"))
+
+
+def net_returns(customer: np.ndarray, item: np.ndarray, t: np.ndarray, q: np.ndarray, keep: np.ndarray):
+    """Net each return (a kept row of negative quantity) against the same
+    customer's kept purchases of the item at or before it, latest first
+    (rows of equal time: the later row first).
+
+    ``customer`` and ``item`` are integer codes (-1: missing customer);
+    returns ``(quantities after netting, the return rows, those that found
+    nothing to net against, those without a customer, the (purchase row,
+    return row) pairs netted)`` (masks but the last).  The return rows are to
+    be dropped; purchases netted to zero or below are fully returned.
+    """
+    q = q.copy()
+    pairs = []
+    neg = np.flatnonzero(keep & (q < 0))
+    returned = np.zeros(len(q), dtype=bool)
+    returned[neg] = True
+    no_customer = returned & (customer < 0)
+    unmatched = np.zeros(len(q), dtype=bool)
+    neg = neg[customer[neg] >= 0]
+    if len(neg):
+        pos = np.flatnonzero(keep & (q > 0) & (customer >= 0))
+        pos = pos[np.argsort(t[pos], kind="stable")]
+        groups: dict = {}
+        for r in pos:
+            groups.setdefault((customer[r], item[r]), []).append(r)
+        for r in neg[np.argsort(t[neg], kind="stable")]:
+            need = -q[r]
+            stack = groups.get((customer[r], item[r]), [])  # purchases by time
+            j = bisect.bisect_right(stack, t[r], key=lambda p: t[p]) - 1  # later ones are not its origin
+            while need > 0 and j >= 0:
+                p = stack[j]
+                take = min(q[p], need)
+                q[p] -= take
+                need -= take
+                pairs.append((p, r))
+                if q[p] <= 0:
+                    del stack[j]
+                j -= 1
+            unmatched[r] = need > 0
+    return q, returned, unmatched, no_customer, np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def warn_returns_after(tm, asof, owner: str) -> None:
+    """Warn when returns after ``asof`` were netted against purchases
+    before it: a model fitted as of ``asof`` would see the future."""
+    n = tm.report.returns_netted_after(asof)
+    if n:
+        warnings.warn(
+            f"{owner}: {n:,} returns at or after {pd.Timestamp(asof)} were netted against purchases before "
+            f"it, so the history before that time knows of them; for a backtest without that look-ahead, "
+            f"read the log with cancellations='drop'.", UserWarning, stacklevel=3)
+
+
+def _report_netting(report, returns: int, unmatched: int, no_customer: int, emptied: int) -> None:
+    """The netting's counts in the cleaning report (local and Spark alike)."""
+    report.add("return netted against an earlier purchase of the same customer",
+               returns - unmatched - no_customer, "netted")
+    report.add("return with no earlier purchase to net against", unmatched)
+    report.add("return without a customer (cannot be netted)", no_customer)
+    report.add("purchase line fully returned (netted to zero)", emptied, "netted")
 
 
 @dataclass
@@ -37,20 +99,37 @@ class CleaningReport:
     --------
     >>> import pandas as pd
     >>> import basketmine as bm
-    >>> lines = pd.DataFrame({"invoice": ["1", "1", "2", "2", "3"],
+    >>> lines = pd.DataFrame({"invoice": ["1", "1", "2", "2", "C3"],
     ...                       "item": ["tea", "milk", "tea", None, "tea"],
-    ...                       "qty": [1, 2, 1, 1, -1]})
-    >>> tm = bm.TransactionMatrix.from_frame(lines, basket="invoice", item="item", quantity="qty")
-    >>> tm.report.to_frame()
-                                           reason  rows   action
-    0                       missing item ('item')     1  dropped
-    1  negative quantity (return or cancellation)     1  dropped
+    ...                       "qty": [2, 1, 1, 1, -2],
+    ...                       "customer": ["ann", "ann", "bob", "bob", "ann"],
+    ...                       "time": ["2024-01-05 10:00"] * 2 + ["2024-01-05 11:00"] * 2 + ["2024-01-05 10:12"]})
+    >>> tm = bm.TransactionMatrix.from_frame(lines, basket="invoice", item="item", quantity="qty",
+    ...                                      customer="customer", time="time")
+    >>> tm.report       # ann's tea was cancelled 12 minutes later: it is not a purchase
+    CleaningReport(rows_in=5, rows_dropped=1)
+      dropped          1  missing item ('item')
+       netted          1  return netted against an earlier purchase of the same customer
+       netted          1  purchase line fully returned (netted to zero)
     >>> tm.report.rows_dropped
-    2
+    1
     """
 
     rows_in: int = 0
     entries: list = field(default_factory=list)
+    #: ``(purchase times, return times)`` of each return netted against a
+    #: purchase (``cancellations="net"``), for :meth:`returns_netted_after`.
+    netted: tuple | None = field(default=None, compare=False, repr=False)
+
+    def returns_netted_after(self, asof) -> int:
+        """How many returns at or after ``asof`` were netted against
+        purchases before it: a model fitted as of ``asof`` on this log sees
+        those purchases reduced by what was only known later."""
+        if self.netted is None:
+            return 0
+        bought, returned = self.netted
+        cut = np.datetime64(pd.Timestamp(asof).as_unit("ns").to_datetime64())
+        return int(((bought < cut) & (returned >= cut)).sum())
 
     def add(self, reason: str, rows: int, action: str = "dropped") -> None:
         """Record ``rows`` input rows that met ``reason``; zero rows records nothing."""
@@ -838,7 +917,7 @@ class TransactionMatrix:
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, basket, item, customer=None, time=None,
-                   quantity=None, price=None, cost=None, *, cancellations="drop",
+                   quantity=None, price=None, cost=None, *, cancellations="auto",
                    date_format=None) -> "TransactionMatrix":
         """Encode a long frame of invoice lines (one row per basket x item).
 
@@ -860,18 +939,25 @@ class TransactionMatrix:
         date_format : str, optional
             The dates' format for :func:`pandas.to_datetime` (``"%d/%m/%Y
             %H:%M"``): say it when the log's dates are day-first or mixed.
-        cancellations : {"drop", "keep", "net"}
+        cancellations : {"auto", "net", "drop", "keep"}
             What to do with rows of negative quantity (returns and
-            cancellations): drop them; keep them as lines; or net each
-            against the same customer's earlier purchases of the item, latest
-            first (needs ``customer`` and ``time``).  Zero quantities are
-            always dropped.
+            cancellations).  ``"net"`` sets each against the same customer's
+            earlier purchases of the item, latest first, so that a cancelled
+            order is not counted as bought (needs ``customer``, ``time`` and
+            ``quantity``); returns with nothing to net against are dropped
+            and counted.  ``"drop"`` drops them and keeps the purchases;
+            ``"keep"`` keeps them as lines.  ``"auto"`` (the default) nets
+            when the customer, time and quantity columns are given and drops
+            otherwise.  Zero quantities are always dropped.
         """
         owner = "TransactionMatrix.from_frame"
         if not isinstance(df, pd.DataFrame):
             raise InvalidParameterError(
                 f"The 'df' parameter of {owner} must be a pandas DataFrame. Got {type(df).__name__} instead.")
         check(owner, "cancellations", cancellations, _CANCEL)
+        auto = cancellations == "auto"
+        if auto:
+            cancellations = "drop" if customer is None or time is None or quantity is None else "net"
         cols = {"basket": basket, "item": item, "customer": customer, "time": time,
                 "quantity": quantity, "price": price, "cost": cost}
         time_cols = _time_columns(owner, time)
@@ -920,7 +1006,8 @@ class TransactionMatrix:
             drop(np.isinf(q), f"infinite quantity ({quantity!r})")
             drop(q == 0, "zero quantity")
             if cancellations == "drop":
-                drop(q < 0, "negative quantity (return or cancellation)")
+                drop(q < 0, "negative quantity (return or cancellation)"
+                     + ("; netting it needs the customer and time columns" if auto else ""))
         pr = None if price is None else pd.to_numeric(df[price], errors="coerce").to_numpy(np.float64)
         co = None if cost is None else pd.to_numeric(df[cost], errors="coerce").to_numpy(np.float64)
         def finite(name, col, v):  # an infinite price would make every total infinite: read it as missing
@@ -936,39 +1023,15 @@ class TransactionMatrix:
                        int((np.isnan(pr) & keep).sum()), "note")
 
         if cancellations == "net":
-            q = q.copy()
-            neg = np.flatnonzero(keep & (q < 0))
-            if len(neg):
-                cust_arr = df[customer].to_numpy()
-                item_arr = df[item].to_numpy()
-                pos_rows = np.flatnonzero(keep & (q > 0))
-                groups: dict = {}
-                for r in pos_rows[np.argsort(t[pos_rows], kind="stable")]:
-                    groups.setdefault((cust_arr[r], item_arr[r]), []).append(r)
-                unmatched = 0
-                for r in neg[np.argsort(t[neg], kind="stable")]:
-                    need = -q[r]
-                    stack = groups.get((cust_arr[r], item_arr[r]), [])  # purchases by time
-                    # the latest purchase at or before the return first; later ones are not its origin
-                    j = bisect.bisect_right(stack, t[r], key=lambda p: t[p]) - 1
-                    while need > 0 and j >= 0:
-                        p = stack[j]
-                        take = min(q[p], need)
-                        q[p] -= take
-                        need -= take
-                        if q[p] <= 0:
-                            del stack[j]
-                        j -= 1
-                    if need > 0:
-                        unmatched += 1
-                    keep[r] = False
-                n_matched = len(neg) - unmatched
-                report.add("return netted against an earlier purchase of the same customer",
-                           n_matched, "netted")
-                report.add("return with no earlier purchase to net against", unmatched)
-                gone = keep & (q <= 0)
-                report.add("purchase line fully returned (netted to zero)", int(gone.sum()), "netted")
-                keep &= ~gone
+            cust_codes = pd.factorize(df[customer].to_numpy())[0]
+            item_codes = pd.factorize(df[item].to_numpy())[0]
+            q, returned, unmatched, no_customer, pairs = net_returns(cust_codes, item_codes, t, q, keep)
+            report.netted = (t[pairs[:, 0]], t[pairs[:, 1]])
+            keep &= ~returned
+            gone = keep & (q <= 0)
+            _report_netting(report, int(returned.sum()), int(unmatched.sum()), int(no_customer.sum()),
+                            int(gone.sum()))
+            keep &= ~gone
 
         rows = np.flatnonzero(keep)
         if len(rows) == 0:

@@ -85,6 +85,7 @@ cdef struct Ctx:
     int64_t n_sets
     int64_t sets_cap
     int64_t max_sets
+    int64_t max_items             # cap on the items of all itemsets stored (0: none)
     # search state
     int32_t* prefix           # the itemset being grown (closed: in insertion order)
     const int32_t* rank_to_code
@@ -216,10 +217,15 @@ cdef int _emit(Ctx* c, int length, int64_t count) noexcept nogil:
             return c.stop
         c.out_counts = <int64_t*>p
         c.sets_cap = need
+    if c.max_items and c.out_items_len + length > c.max_items:
+        c.stop = STOP_SIZE
+        return c.stop
     if c.out_items_len + length > c.out_items_cap:
         need = c.out_items_cap * 2
         while need < c.out_items_len + length:
             need *= 2
+        if c.max_items and need > c.max_items:  # no larger than the cap lets it fill
+            need = c.max_items
         p = realloc(c.out_items, need * sizeof(int32_t))
         if p == NULL:
             c.stop = STOP_NOMEM
@@ -768,7 +774,8 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
          object roots=None,                # IN  optional uint8 per code: 1 = may be an itemset's root
          *,
          str target="all",
-         int64_t top_k=0):
+         int64_t top_k=0,
+         int64_t max_items=0):
     """Mine the itemsets with count >= min_count and min_len <= length <= max_len.
 
     Returns (items, offsets, counts, rank_to_code, stop_code).  ``items``
@@ -846,6 +853,7 @@ def mine(const int64_t[::1] indptr,        # IN  CSR of the transactions
     c.min_len = min_len
     c.max_len = max_len
     c.max_sets = max_sets
+    c.max_items = max_items
     c.target = tcode
     c.top_k = top_k
     c.m = <int>m

@@ -20,12 +20,13 @@ cdef enum:
     STOP_INTERRUPT = 3
     STOP_NOMEM = 4
     STOP_MISSING = 5      # rules: the itemsets lack a subset
+    STOP_SIZE = 6         # the result's items (its memory) reached the size cap
 
 
 def stop_reasons(str cap):
     """Stop code -> the reason a wrapper reports (None: the run finished)."""
     return {STOP_NONE: None, STOP_CAP: cap, STOP_TIME: "time_limit", STOP_INTERRUPT: "interrupted",
-            STOP_NOMEM: "out_of_memory", STOP_MISSING: "missing_subset"}
+            STOP_NOMEM: "out_of_memory", STOP_MISSING: "missing_subset", STOP_SIZE: "max_items"}
 
 
 cdef inline double _now() noexcept nogil:

@@ -17,7 +17,10 @@ from conftest import DATASETS, shared
 M = bm.models
 SAMPLE = DATASETS / "online_retail" / "online_retail_sample.csv.gz"
 CUT = "2011-09-01"
-COLS = dict(customer="CustomerID", time="InvoiceDate", quantity="Quantity", price="UnitPrice")
+# backtests at a past cut-off drop returns: netting (the default) would set returns made after the
+# cut-off against purchases before it (see test_netted_returns_after_the_cutoff_are_warned_of)
+COLS = dict(customer="CustomerID", time="InvoiceDate", quantity="Quantity", price="UnitPrice",
+            cancellations="drop")
 
 
 def read(path=SAMPLE, df=None):
@@ -515,6 +518,21 @@ def test_unknown_customer_warns(recommender):
     with pytest.warns(UserWarning, match="no purchase before"):
         recs = recommender.recommend(["12407", "nobody"], k=2)
     assert list(recs["customer"].unique()) == ["12407"]
+
+
+def test_netted_returns_after_the_cutoff_are_warned_of(frame):
+    netted = bm.TransactionMatrix.from_frame(frame, "InvoiceNo", "StockCode", **{**COLS, "cancellations": "net"})
+    t = pd.to_datetime(frame["InvoiceDate"])
+    q = frame["Quantity"]
+    # the returns after the cut-off of an item the customer bought before it
+    before = frame[(t < pd.Timestamp(CUT)) & (q > 0)][["CustomerID", "StockCode"]].drop_duplicates()
+    late = frame[(t >= pd.Timestamp(CUT)) & (q < 0)].merge(before, on=["CustomerID", "StockCode"])
+    n = netted.report.returns_netted_after(CUT)
+    assert 0 < n <= len(late)
+    with pytest.warns(UserWarning, match=f"{n:,} returns at or after 2011-09-01 .*cancellations='drop'"):
+        M.temporal_split(netted, CUT, "90D")
+    dropped = bm.TransactionMatrix.from_frame(frame, "InvoiceNo", "StockCode", **COLS)
+    assert dropped.report.returns_netted_after(CUT) == 0
 
 
 def test_no_candidate_source_sees_the_holdout(frame, tm):

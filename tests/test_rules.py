@@ -352,6 +352,37 @@ def test_rules_from_a_capped_run_are_the_full_runs_rules_on_the_part_it_complete
     assert all(want[k] == v for k, v in got.items())
 
 
+def test_subset_closed_equals_its_twin_on_random_collections():
+    from basketmine.rules import _encoded, _subset_closed
+    rng = np.random.default_rng(11)
+    for trial in range(30):
+        baskets = [rng.choice(12, rng.integers(1, 8), replace=False).tolist() for _ in range(40)]
+        fi = bm.frequent_itemsets(TransactionMatrix.from_baskets(baskets), 2)
+        items, offsets, _ = _encoded(fi, "test")
+        keep = rng.random(len(fi)) < 0.8   # leave some out: their supersets lose closure
+        part = np.flatnonzero(keep)
+        sets = [items[offsets[i]:offsets[i + 1]].tolist() for i in part]
+        sub_items = np.concatenate([items[offsets[i]:offsets[i + 1]] for i in part])
+        sub_offsets = np.r_[0, np.cumsum(np.diff(offsets)[part])]
+        got = _subset_closed(sub_items, sub_offsets)
+        assert got.tolist() == _reference.subset_closed(sets)
+        assert 0 < got.sum() <= len(sets)
+
+
+def test_rules_of_a_run_stopped_by_the_items_cap_come_quickly():
+    # one basket of 3,000 items at support 1: every subset is frequent; the items cap stops the run
+    tm = TransactionMatrix.from_baskets([list(range(3000))] + [[1, 2]] * 5)
+    with pytest.warns(bm.MiningLimitWarning, match="the items cap after .* the longest basket holds 3,000 items"):
+        fi = bm.frequent_itemsets(tm, 1, max_itemsets=2000)
+    from basketmine.rules import _encoded
+    assert fi.attrs["stop_reason"] == "max_items" and len(_encoded(fi, "test")[0]) <= 2000 * 16
+    with pytest.warns(bm.MiningLimitWarning, match="whose subsets the run did not reach"):
+        rules = bm.association_rules(fi, "confidence", 0.5)
+    assert rules.attrs["truncated"]
+    full = {frozenset(s) for s in fi["itemsets"]}
+    assert all(frozenset(a) | frozenset(c) in full for a, c in zip(rules["antecedents"], rules["consequents"]))
+
+
 def test_rule_generation_stops_at_its_time_limit():
     tm = bm.read_baskets(DATASETS / "groceries" / "groceries.csv")
     its = bm.frequent_itemsets(tm, 0.0005)

@@ -59,7 +59,7 @@ def lines():
 
 def test_from_frame_cleaning_report_accounts_for_every_row():
     df = lines()
-    tm = TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", "p")
+    tm = TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", "p", cancellations="drop")
     rep = tm.report
     dropped = rep.to_frame().query("action == 'dropped'")["rows"].sum()
     merged = rep.to_frame().query("action == 'merged'")["rows"].sum()
@@ -72,6 +72,27 @@ def test_from_frame_cleaning_report_accounts_for_every_row():
     assert tm.quantity[line] == 4
     assert tm.price[line] == pytest.approx((1 * 2.0 + 3 * 4.0) / 4)
     assert list(tm.customer_labels[tm.customer_codes]) == ["c1", "c2", "c1"]
+
+
+def test_cancellations_are_netted_by_default_when_the_log_allows():
+    df = lines()
+    tm = TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", "p")
+    rep = tm.report.to_frame()
+    # invoice 3's return of one milk is set against c1's two milks of invoice 1; the basket goes
+    assert list(tm.basket_ids) == ["1", "2", "4"]
+    milk = list(tm.labels).index("milk")
+    first = dict(zip(tm.indices[tm.indptr[0]:tm.indptr[1]], tm.quantity[tm.indptr[0]:tm.indptr[1]]))
+    assert first[milk] == 1
+    assert rep.set_index("reason").loc["return netted against an earlier purchase of the same customer",
+                                       "rows"] == 1
+    assert tm.nnz + rep.loc[rep.action != "note", "rows"].sum() == len(df)
+    assert tm.to_baskets() == TransactionMatrix.from_frame(df, "inv", "item", "cust", "t", "q", "p",
+                                                           cancellations="net").to_baskets()
+    # without a customer there is nothing to net against: returns are dropped, and the report says why
+    tm = TransactionMatrix.from_frame(df, "inv", "item", time="t", quantity="q")
+    rep = tm.report.to_frame().set_index("reason")
+    assert rep.loc["negative quantity (return or cancellation); netting it needs the customer and time columns",
+                   "rows"] == 1
 
 
 def test_cancellations_net_against_earlier_purchases():
@@ -167,7 +188,9 @@ def test_shipped_datasets_load():
                      time="InvoiceDate", quantity="Quantity", price="UnitPrice")
     rep = tm.report.to_frame()
     assert tm.report.rows_in == 47928
-    assert rep.loc[rep.action.isin(["dropped", "merged"]), "rows"].sum() + tm.nnz == 47928
+    assert rep.loc[rep.action != "note", "rows"].sum() + tm.nnz == 47928
+    assert rep.set_index("reason").loc["return netted against an earlier purchase of the same customer",
+                                       "rows"] > 0
     assert tm.times.min() >= np.datetime64("2010-12-01")
     h = pd.read_csv(DATASETS / "groceries" / "groceries_item_hierarchy.csv").set_index("item")
     agg = g.aggregate(h["level2"].to_dict())

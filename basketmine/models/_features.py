@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._lazy import LazyModule
 from .._validation import Interval, InvalidParameterError, Options, check, unitless_duration
-from ..transactions import TransactionMatrix, _ns64
+from ..transactions import TransactionMatrix, _ns64, warn_returns_after
 from ..value._summary import _timestamp
 
 sp = LazyModule("scipy.sparse")
@@ -112,6 +112,7 @@ def temporal_split(tm: TransactionMatrix, cutoff, horizon="90D", *, owner: str =
         warnings.warn(f"{owner}: the log ends {observed} after the cut-off, before the horizon "
                       f"of {h}; the holdout is that shorter window.", UserWarning, stacklevel=2)
         h = observed
+    warn_returns_after(tm, cut, owner)
     cal = tm.between(None, cut)
     hold = tm.between(cut, cut + h)
     if hold.n_baskets == 0:
@@ -226,7 +227,8 @@ class Features:
     >>> import basketmine as bm
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
-    ...                  quantity="Quantity", price="UnitPrice")
+    ...                  quantity="Quantity", price="UnitPrice",
+    ...                  cancellations="drop")  # a backtest: returns made later are not netted
     >>> f = bm.models.features(tm, "2011-09-01", horizon="90D")
     >>> len(f.customers), int(f.targets["active"].sum())
     (384, 201)
@@ -439,7 +441,8 @@ def features(tm: TransactionMatrix, cutoff, *, horizon="90D", level: str = "item
     >>> import basketmine as bm
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", "InvoiceNo",
     ...                  "StockCode", customer="CustomerID", time="InvoiceDate",
-    ...                  quantity="Quantity", price="UnitPrice")
+    ...                  quantity="Quantity", price="UnitPrice",
+    ...                  cancellations="drop")  # a backtest: returns made later are not netted
     >>> f = bm.models.features(tm, "2011-09-01", horizon="90D")
     >>> f.customers[["n_baskets", "frequency", "recency_days", "spend_total"]].round(1).head(3)
               n_baskets  frequency  recency_days  spend_total

@@ -165,7 +165,8 @@ def evaluate_recommendations(recs: pd.DataFrame, truth: pd.DataFrame, k: int | N
     >>> import basketmine as bm
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
-    ...                  quantity="Quantity", price="UnitPrice")
+    ...                  quantity="Quantity", price="UnitPrice",
+    ...                  cancellations="drop")  # a backtest: returns made later are not netted
     >>> f = bm.models.features(tm, "2011-09-01", horizon="90D")
     >>> recs = bm.models.baseline_recommendations(tm, "repeat", k=10, asof="2011-09-01")
     >>> scores = bm.models.evaluate_recommendations(recs, f.holdout_pairs)

@@ -14,7 +14,7 @@ from .._validation import BOOL, NONE, Interval, InvalidParameterError, NotFitted
 from ..itemsets import MiningLimitWarning, frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
-from ..transactions import TransactionMatrix, _ns64
+from ..transactions import TransactionMatrix, _ns64, warn_returns_after
 from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
                         first_purchases, history)
 from ._metrics import evaluate_recommendations
@@ -537,7 +537,8 @@ class Recommender:
     >>> import basketmine as bm
     >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
-    ...                  quantity="Quantity", price="UnitPrice")
+    ...                  quantity="Quantity", price="UnitPrice",
+    ...                  cancellations="drop")  # a backtest: returns made later are not netted
     >>> rec = bm.models.Recommender("90D", methods=("repeat", "popularity")).fit(tm, "2011-09-01")
     >>> recs = rec.recommend(["12407"], k=3)
     >>> recs[["rank", "item", "reason"]]
@@ -614,6 +615,7 @@ class Recommender:
             raise InvalidParameterError(
                 f"The 'asof' parameter of {owner} must come after the log's first basket ({first}), so that "
                 f"there is a history to recommend from. Got {asof}.")
+        warn_returns_after(log, asof, owner)
         log = log.between(None, asof)
         with Steps("recommender", self.n_windows + 3, progress) as say:
             return self._fit(log, asof, h, methods, say)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import InvalidParameterError
-from ..transactions import TransactionMatrix
+from ..transactions import TransactionMatrix, warn_returns_after
 from ._models import BetaGeo, _PurchaseModel, _unit_days
 from ._summary import _period_start_days, _periods, _timestamp, purchases, summary
 
@@ -85,6 +85,7 @@ def calibration_holdout(tm: TransactionMatrix, calibration_end, observation_end=
         raise InvalidParameterError(
             f"The 'calibration_end' parameter of {owner} must fall before the end of the holdout "
             f"({end:%Y-%m-%d}). Got {calibration_end!r} instead.")
+    warn_returns_after(tm, cal_end, owner)
     cal = summary(tm, observation_end=cal_end, freq=freq, unit=unit)
     if (cal["frequency"] == 0).all():
         warnings.warn(f"{owner}: no customer repeats a purchase in the calibration period; the "
