@@ -8,6 +8,8 @@ checked here::
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 import re
 from dataclasses import dataclass
@@ -138,10 +140,54 @@ def check(owner: str, name: str, value: Any, constraints) -> Any:
     )
 
 
+class InBody:
+    """A parameter the function checks in its body, against the data (a
+    TransactionMatrix, column names, item labels, durations): declared with
+    what is allowed, so that every public parameter has a declaration."""
+
+    def __init__(self, allowed: str):
+        self.allowed = allowed
+
+    def is_satisfied_by(self, v: Any) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.allowed
+
+
 def validate(owner: str, spec: dict, values: dict) -> None:
     """Check every parameter named in ``spec`` against its constraints."""
     for name, constraints in spec.items():
-        check(owner, name, values[name], constraints)
+        if not isinstance(constraints, InBody):
+            check(owner, name, values[name], constraints)
+
+
+def validated(spec: dict, owner: str | None = None):
+    """Bind a public function's parameters to their declared constraints.
+
+    Every call checks the bound arguments against ``spec`` before the body
+    runs (parameters declared :class:`InBody` are the body's to check).
+    ``fn.constraints`` keeps the declarations: the local and the Spark
+    functions share them, and a test checks that every parameter of every
+    public function has one."""
+    def wrap(fn):
+        sig = inspect.signature(fn)
+        name = owner or fn.__name__
+        wanted = {k: v for k, v in spec.items() if k in sig.parameters}
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise InvalidParameterError(f"{name}: {exc}.") from None
+            bound.apply_defaults()
+            validate(name, wanted, bound.arguments)
+            return fn(*args, **kwargs)
+
+        checked.constraints = wanted
+        return checked
+    return wrap
 
 
 def column_error(owner: str, name: str, value: Any, columns) -> InvalidParameterError:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import _itemsets
 from ._progress import Counter
-from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, validate
+from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, InBody, Kind, Options, validated
 from .itemset_array import ItemsetArray, take_runs
 from .transactions import TransactionMatrix
 
@@ -37,6 +37,7 @@ class MiningLimitError(RuntimeError):
 
 
 _SPEC = {
+    "tm": InBody("a TransactionMatrix"),
     "min_support": FRACTION_OR_COUNT + (NONE,),
     "top_k": (NONE, Interval("int", 1, None, "left")),
     "target": Options(("all", "closed", "maximal")),
@@ -121,6 +122,7 @@ def run_kernel(kernel, args: tuple, progress, label: str, unit: str, **kw) -> tu
     return box["out"]
 
 
+@validated(_SPEC)
 def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, target="all",
                       min_len=1, max_len=None, max_itemsets=None, time_limit=None,
                       progress=False) -> pd.DataFrame:
@@ -184,7 +186,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         the closure tree over the same ranking, each closed itemset directly
         followed by the closed itemsets grown from it.  With ``top_k``: by
         descending count, ties in the enumeration order (most frequent
-        first items first).  ``df.attrs`` carries ``n_transactions``,
+        first items first).  ``df.attrs`` carries ``n_baskets``,
         ``min_count``, ``target``, ``top_k``, ``truncated`` and
         ``stop_reason``.
 
@@ -230,7 +232,6 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} must be a TransactionMatrix. Got {type(tm).__name__} "
             f"instead; build one with TransactionMatrix.from_frame / from_baskets / from_onehot.")
-    validate(owner, _SPEC, locals())
     if min_support is None and top_k is None:
         raise InvalidParameterError(
             f"{owner} needs the 'min_support' parameter (a float in the range (0.0, 1.0] or an int "
@@ -303,7 +304,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
             f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
     sets = ItemsetArray(items, offsets, tm.labels)
     df = pd.DataFrame({"support": counts / n, "count": counts, "itemsets": sets}, copy=False)
-    df.attrs.update(n_transactions=n, min_count=min_count, target=target, top_k=top_k,
+    df.attrs.update(n_baskets=n, min_count=min_count, target=target, top_k=top_k,
                     truncated=reason is not None, stop_reason=reason, method=method,
                     ancestors=dict(tm.ancestors))
     return df

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _rules
-from ._validation import NONE, Interval, InvalidParameterError, Kind, Options, validate
+from ._validation import NONE, Interval, InvalidParameterError, InBody, Kind, Options, validated
 from .itemset_array import ItemsetArray, ItemsetDtype
 from .transactions import TransactionMatrix
 
@@ -178,14 +178,18 @@ def measures_from_counts(n, n_a, n_c, n_ac, measures=None) -> dict:
 DEFAULT_MAX_RULES = 10_000_000
 
 _SPEC = {
+    "itemsets": InBody("a DataFrame with 'support' and 'itemsets' columns, as frequent_itemsets returns"),
     "metric": Options(MEASURES + ("improvement",)),
+    "measures": InBody("None, 'all' or a list of measure names"),
+    "antecedents": InBody("None, or item labels of the itemsets"),
+    "consequents": InBody("None, or item labels of the itemsets"),
     "min_threshold": (NONE, Interval("real", None, None)),
     "max_antecedent_len": (NONE, Interval("int", 1, None, "left")),
     "max_consequent_len": (NONE, Interval("int", 1, None, "left")),
     "min_improvement": (NONE, Interval("real", None, None)),
     "significance": (NONE, Interval("float", 0, 1, "right")),
     "correction": Options(("holm", "bonferroni", "fdr_bh", "none")),
-    "n_transactions": (NONE, Interval("int", 1, None, "left")),
+    "n_baskets": (NONE, Interval("int", 1, None, "left")),
     "top_k": (NONE, Interval("int", 1, None, "left")),
     "max_rules": (NONE, Interval("int", 1, None, "left")),
     "time_limit": (NONE, Interval("real", 0, None, "neither")),
@@ -253,10 +257,11 @@ def _encoded(itemsets: pd.DataFrame, owner: str):
     return arr._items, arr._offsets, arr._labels
 
 
+@validated(_SPEC)
 def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold=None, *,
                       measures=None, antecedents=None, consequents=None, max_antecedent_len=None,
                       max_consequent_len=None, min_improvement=None, significance=None,
-                      correction="holm", top_k=None, n_transactions=None, max_rules=None, time_limit=None,
+                      correction="holm", top_k=None, n_baskets=None, max_rules=None, time_limit=None,
                       progress=False) -> pd.DataFrame:
     """Rules ``A -> C`` from frequent itemsets, with 45 interest measures.
 
@@ -265,7 +270,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     itemsets : DataFrame
         From :func:`frequent_itemsets` with ``target="all"`` (every subset of
         an itemset must be present), or any frame with ``support`` and
-        ``itemsets`` columns plus ``n_transactions`` (mlxtend's frames work).
+        ``itemsets`` columns plus ``n_baskets`` (mlxtend's frames work).
     metric, min_threshold
         Keep the rules with ``metric >= min_threshold``; ``metric`` is any
         column of :data:`MEASURES` or ``"improvement"``.  ``min_threshold``
@@ -292,7 +297,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         ``min_threshold`` when that is given); rules tied with the k-th are
         all kept, so more than ``top_k`` rows can come back.  The threshold
         rises while the rules are generated.
-    n_transactions : int, optional
+    n_baskets : int, optional
         Number of baskets; taken from ``itemsets.attrs`` when omitted.
     max_rules : int, optional
         Stop after this many rules (None: :data:`DEFAULT_MAX_RULES`); the
@@ -342,16 +347,15 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     from .itemsets import MiningLimitWarning
 
     owner = "association_rules"
-    validate(owner, _SPEC, locals())
     if not isinstance(itemsets, pd.DataFrame) or not {"support", "itemsets"} <= set(itemsets.columns):
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must be a DataFrame with 'support' and 'itemsets' "
             f"columns, as frequent_itemsets returns. Got {type(itemsets).__name__} instead.")
     attrs = itemsets.attrs
-    n = n_transactions if n_transactions is not None else attrs.get("n_transactions")
+    n = n_baskets if n_baskets is not None else attrs.get("n_baskets")
     if n is None:
         raise InvalidParameterError(
-            f"The 'n_transactions' parameter of {owner} must be given (an int >= 1) when the "
+            f"The 'n_baskets' parameter of {owner} must be given (an int >= 1) when the "
             f"itemsets frame does not carry it in attrs.")
     if attrs.get("target", "all") != "all":
         raise InvalidParameterError(
@@ -386,7 +390,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
     if found.reason is not None:
         warnings.warn(f"{owner} stopped at {found.reason} after {len(found):,} rules; the result is "
                       f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
-    out.attrs.update(n_transactions=int(n), truncated=capped or found.reason is not None,
+    out.attrs.update(n_baskets=int(n), truncated=capped or found.reason is not None,
                      stop_reason=found.reason or (f"itemsets: {attrs.get('stop_reason')}" if capped else None))
     return out
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _sequences
 from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, unitless_duration,
-                          validate)
+                          InBody, validated)
 from .itemset_array import ItemsetArray, SequenceArray, take_runs
 from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, MiningLimitWarning, min_count_of, run_kernel
 from .transactions import TransactionMatrix
@@ -183,14 +183,18 @@ def _follow(enc, min_count, max_antecedent_len, min_gap, win, anchor_ok, roles, 
     return _finish(out, owner)
 
 
+_GAP = InBody("None, an int number of baskets, or a duration with its unit such as '30D'")
 _SPEC = {
     **_COMMON,
+    "tm": InBody("a TransactionMatrix with customers"),
+    "min_gap": _GAP, "max_gap": _GAP, "max_span": _GAP,
     "target": Options(("all", "closed", "maximal")),
     "max_len": (NONE, Interval("int", 1, None, "left")),
     "max_patterns": (NONE, Interval("int", 1, None, "left")),
 }
 
 
+@validated(_SPEC)
 def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min_gap=None,
                         max_gap=None, max_span=None, target="all", max_patterns=None,
                         time_limit=None, progress=False) -> pd.DataFrame:
@@ -265,7 +269,6 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
     """
     owner = "sequential_patterns"
     _check_tm(owner, tm)
-    validate(owner, _SPEC, locals())
     has_times = tm.times is not None
     mn = _gap(owner, "min_gap", min_gap, has_times, 1)
     mx = _gap(owner, "max_gap", max_gap, has_times, 1)
@@ -316,6 +319,13 @@ def _take(items, starts, offsets, counts, keep):
 
 _FOLLOW_SPEC = {
     **_COMMON,
+    "tm": InBody("a TransactionMatrix with customers and times"),
+    "within": InBody("a duration with its unit such as '90D', or an int number of baskets"),
+    "min_gap": _GAP,
+    "antecedents": InBody("None, or item labels of the log"),
+    "consequents": InBody("None, or item labels of the log"),
+    "hierarchy": InBody("None, or a mapping item -> category"),
+    "observation_end": InBody("None, or a time at or after the last basket"),
     "min_confidence": Interval("real", 0, 1, "both"),
     "max_antecedent_len": Interval("int", 1, None, "left"),
     "max_rules": (NONE, Interval("int", 1, None, "left")),
@@ -374,6 +384,7 @@ def observation_end_ns(owner: str, observation_end, last_ns: int) -> int:
     return end
 
 
+@validated(_FOLLOW_SPEC)
 def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confidence=0.0, *,
                antecedents=None, consequents=None, max_antecedent_len=1, min_gap=None,
                hierarchy=None, observation_end=None, max_rules=None, time_limit=None,
@@ -448,7 +459,6 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
     """
     owner = "follow_ups"
     _check_tm(owner, tm)
-    validate(owner, _FOLLOW_SPEC, locals())
     if tm.times is None:
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} must carry basket timestamps; build it with "

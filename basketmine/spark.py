@@ -34,11 +34,14 @@ import numpy as np
 import pandas as pd
 
 from . import _itemsets
-from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Options, check,
-                          column_error, validate)
+from ._validation import (FRACTION_OR_COUNT, NONE, InBody, Interval, InvalidParameterError,
+                          column_error, validated)
 from .itemset_array import ItemsetArray
 from .itemsets import DEFAULT_MAX_ITEMSETS, ITEMS_PER_ITEMSET, MiningLimitError, kth_largest, method_for, min_count_of
+from .itemsets import _SPEC as _ITEMSETS_SPEC
 from .rules import _SPEC as _RULES_SPEC, RuleJob, _adjust, measures_from_counts
+from .sequences import _FOLLOW_SPEC
+from .value._summary import SUMMARY_SPEC
 from .sequences import observation_end_ns, window
 from .transactions import _CANCEL, CleaningReport, TransactionMatrix, _report_netting, _sorted_vocabulary, net_returns
 
@@ -119,6 +122,14 @@ class SparkTransactions:
 
 
 
+_ST = InBody("the SparkTransactions that basketmine.spark.transactions returns")
+_COLUMN = InBody("None, or a column name of df")
+_N = (NONE, Interval("int", 1, None, "left"))
+
+
+@validated({"df": InBody("a pyspark.sql.DataFrame"), "basket": InBody("a column name of df"),
+            "item": InBody("a column name of df"), "customer": _COLUMN, "time": _COLUMN, "quantity": _COLUMN,
+            "price": _COLUMN, "cost": _COLUMN, "cancellations": _CANCEL}, "basketmine.spark.transactions")
 def transactions(df, basket, item, customer=None, time=None, quantity=None, price=None, cost=None, *,
                  cancellations: str = "auto") -> SparkTransactions:
     """Encode a Spark DataFrame of invoice lines (one row per basket x item).
@@ -171,7 +182,6 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if not isinstance(df, DataFrame):
         raise InvalidParameterError(
             f"The 'df' parameter of {owner} must be a pyspark.sql.DataFrame. Got {type(df).__name__} instead.")
-    check(owner, "cancellations", cancellations, _CANCEL)
     auto = cancellations == "auto"
     if auto:
         cancellations = "drop" if customer is None or time is None or quantity is None else "net"
@@ -366,6 +376,8 @@ def mine_group(baskets, ranks, group: int, n_groups: int, m: int, min_count: int
     return items, offsets, counts, stop
 
 
+@validated({**_ITEMSETS_SPEC, "st": _ST, "min_support": FRACTION_OR_COUNT, "n_groups": _N},
+           "basketmine.spark.frequent_itemsets")
 def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, max_len=None,
                       max_itemsets=None, n_groups=None):
     """Frequent itemsets on Spark, equal to :func:`basketmine.frequent_itemsets`.
@@ -390,16 +402,11 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
     pyspark.sql.DataFrame
         ``support``, ``count``, ``itemsets`` (array of labels, least
         supported first), in the local order.  ``df.attrs`` (a plain dict
-        on the returned object) holds ``n_transactions`` and ``min_count``.
+        on the returned object) holds ``n_baskets`` and ``min_count``.
     """
     owner = "basketmine.spark.frequent_itemsets"
     DataFrame, F, T = _pyspark(owner)
     _need(owner, st)
-    check(owner, "min_support", min_support, FRACTION_OR_COUNT)
-    check(owner, "min_len", min_len, Interval("int", 1, None, "left"))
-    check(owner, "max_len", max_len, (NONE, Interval("int", 1, None, "left")))
-    check(owner, "max_itemsets", max_itemsets, (NONE, Interval("int", 1, None, "left")))
-    check(owner, "n_groups", n_groups, (NONE, Interval("int", 1, None, "left")))
     if max_len is not None and max_len < min_len:
         raise InvalidParameterError(
             f"The 'max_len' parameter of {owner} must be >= min_len ({min_len}). Got {max_len} instead.")
@@ -419,7 +426,7 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
         out = spark.createDataFrame([], T.StructType([
             T.StructField("support", T.DoubleType()), T.StructField("count", T.LongType()),
             T.StructField("itemsets", T.ArrayType(label_t))]))
-        out.attrs = {"n_transactions": n, "min_count": min_count}
+        out.attrs = {"n_baskets": n, "min_count": min_count}
         return out
     ranks = spark.createDataFrame([(int(code), r, r % G) for r, code in enumerate(rank_to_code.tolist())],
                                   "item int, rank int, grp int")
@@ -451,7 +458,7 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
             f"no partial collection. Raise min_support or max_itemsets, or set max_len.")
     out = (mined.orderBy("root", "seq")
            .select((F.col("count") / F.lit(float(n))).alias("support"), "count", "itemsets"))
-    out.attrs = {"n_transactions": n, "min_count": min_count}
+    out.attrs = {"n_baskets": n, "min_count": min_count}
     return out
 
 
@@ -466,10 +473,12 @@ def _label_type(T, labels):
 
 
 # ------------------------------------------------------------------- rules
+@validated({**_RULES_SPEC, "itemsets": InBody("the Spark DataFrame that basketmine.spark.frequent_itemsets "
+                                              "returns"), "n_slices": _N}, "basketmine.spark.association_rules")
 def association_rules(itemsets, metric="confidence", min_threshold=None, *, measures=None, antecedents=None,
                       consequents=None, max_antecedent_len=None, max_consequent_len=None,
                       min_improvement=None, significance=None, correction="holm", top_k=None,
-                      n_transactions=None, n_slices=None):
+                      n_baskets=None, n_slices=None):
     """Rules from Spark itemsets, equal to :func:`basketmine.association_rules`.
 
     ``itemsets`` comes from :func:`frequent_itemsets`; the other parameters
@@ -493,14 +502,11 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must be the Spark DataFrame that "
             f"basketmine.spark.frequent_itemsets returns. Got {type(itemsets).__name__} instead.")
-    validate(owner, {k: v for k, v in _RULES_SPEC.items() if k not in ("max_rules", "progress", "time_limit")},
-             locals())
-    check(owner, "n_slices", n_slices, (NONE, Interval("int", 1, None, "left")))
-    n = n_transactions if n_transactions is not None else getattr(itemsets, "attrs", {}).get("n_transactions")
+    n = n_baskets if n_baskets is not None else getattr(itemsets, "attrs", {}).get("n_baskets")
     if n is None:
         raise InvalidParameterError(
-            f"The 'n_transactions' parameter of {owner} is needed when the itemsets frame does not "
-            f"carry it (frequent_itemsets sets df.attrs['n_transactions']).")
+            f"The 'n_baskets' parameter of {owner} is needed when the itemsets frame does not "
+            f"carry it (frequent_itemsets sets df.attrs['n_baskets']).")
     n = int(n)
     label_t = itemsets.schema["itemsets"].dataType.elementType.simpleString()
     local = itemsets.select("itemsets", "count").toPandas()  # in the itemsets' order
@@ -556,11 +562,12 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
         rules = rules.join(adj, ["iid", "k"]).where(F.col("adjusted_p_value") <= F.lit(float(significance)))
         columns.append("adjusted_p_value")
     out = rules.orderBy("iid", "k").select(*[F.col(f"`{c}`") for c in columns])
-    out.attrs = {"n_transactions": n}
+    out.attrs = {"n_baskets": n}
     return out
 
 
 # ------------------------------------------------------------------ pandas
+@validated({"df": InBody("a Spark DataFrame that a basketmine.spark function returns")}, "basketmine.spark.to_pandas")
 def to_pandas(df) -> pd.DataFrame:
     """``df.toPandas()`` with array columns of labels turned into frozensets
     (``itemsets``, ``antecedents``, ``consequents``), so that a Spark result
@@ -573,6 +580,7 @@ def to_pandas(df) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------- value
+@validated({**SUMMARY_SPEC, "st": _ST}, "basketmine.spark.summary")
 def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=None):
     """Each customer's repeat-purchase summary in Spark SQL, equal to
     :func:`basketmine.value.summary`.
@@ -590,13 +598,11 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
         ``first_purchase``, ``last_purchase``, ``n_baskets``,
         ``total_spend`` (with prices).
     """
-    from .value._summary import _FREQS, _UNIT_DAYS, _timestamp, last_instant
+    from .value._summary import _timestamp, last_instant
 
     owner = "basketmine.spark.summary"
     DataFrame, F, T = _pyspark(owner)
     _need(owner, st)
-    check(owner, "freq", freq, Options(_FREQS))
-    check(owner, "unit", unit, (NONE, Options(tuple(_UNIT_DAYS))))
     for col in ("customer", "time"):
         if col not in st.columns:
             raise InvalidParameterError(
@@ -682,6 +688,7 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
 
 
 # --------------------------------------------------------------- follow-ups
+@validated({**_FOLLOW_SPEC, "st": _ST}, "basketmine.spark.follow_ups")
 def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confidence: float = 0.0, *,
                antecedents=None, consequents=None, min_gap=None, observation_end=None):
     """Follow-up rules "A then B within a window" on Spark, equal to
@@ -713,8 +720,6 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
         if col not in st.columns:
             raise InvalidParameterError(
                 f"The 'st' parameter of {owner} must carry {col}s; encode the log with {col}=<column>.")
-    check(owner, "min_support", min_support, FRACTION_OR_COUNT)
-    check(owner, "min_confidence", min_confidence, Interval("real", 0, 1, "both"))
     w, mn = window(owner, within, min_gap)
     win = w.amount / 1e9  # seconds, as Spark's timestamps cast to double
     gap = ("baskets", 1) if mn is None else (mn.axis, mn.amount if mn.axis == "baskets" else mn.amount / 1e9)

@@ -100,7 +100,7 @@ def _random_itemsets(seed, n_baskets=60, n_items=9):
 
 def _twin_rules(fi, metric, threshold, top_k=None, min_improvement=None, **kw):
     """The rules the brute-force enumeration keeps, in its order."""
-    n = fi.attrs["n_transactions"]
+    n = fi.attrs["n_baskets"]
     sets = fi["itemsets"].tolist()
     count_of = dict(zip(sets, fi["count"].tolist()))
     rows = _reference.rule_candidates(sets, count_of, n, **kw)
@@ -191,7 +191,7 @@ def test_long_itemsets_are_refused_clearly():
     sets = [frozenset(range(70))]
     frame = pd.DataFrame({"support": [0.5], "itemsets": sets})
     with pytest.raises(InvalidParameterError, match="70 items"):
-        bm.association_rules(frame, n_transactions=10)
+        bm.association_rules(frame, n_baskets=10)
 
 
 def _mlxtend_equal(fi, n, metric, threshold, measures):
@@ -322,9 +322,9 @@ def test_rule_errors_are_clear(groceries):
         bm.association_rules(bm.frequent_itemsets(groceries, 0.02, target="closed"))
     bare = fi.copy()
     bare.attrs = {}
-    with pytest.raises(InvalidParameterError, match="'n_transactions'"):
+    with pytest.raises(InvalidParameterError, match="'n_baskets'"):
         bm.association_rules(bare)
-    assert len(bm.association_rules(bare, n_transactions=groceries.n_baskets, min_threshold=0.3)) > 0
+    assert len(bm.association_rules(bare, n_baskets=groceries.n_baskets, min_threshold=0.3)) > 0
     with pytest.warns(UserWarning, match="no rule can match"):
         bm.association_rules(fi, antecedents=["caviar"])
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import NONE, Interval, InvalidParameterError, Options, check
+from .._validation import NONE, InBody, Interval, InvalidParameterError, Options, check, validated
 from ..transactions import TransactionMatrix
 
 _FREQS = ("D", "W", "M")
@@ -190,6 +190,12 @@ def _span(start_days: np.ndarray, end_days: np.ndarray, first_ord, end_ord, freq
     return (end_days - start_days) / _UNIT_DAYS[unit]
 
 
+SUMMARY_SPEC = {"tm": InBody("a TransactionMatrix with customers and times"),
+                "observation_end": InBody("None, or a time at or after the last basket"),
+                "freq": Options(_FREQS), "unit": (NONE, Options(tuple(_UNIT_DAYS)))}
+
+
+@validated(SUMMARY_SPEC)
 def summary(tm: TransactionMatrix, observation_end=None, freq: str = "D", unit=None) -> pd.DataFrame:
     """Each customer's repeat-purchase summary, as the BG/NBD family uses it.
 
@@ -237,8 +243,6 @@ def summary(tm: TransactionMatrix, observation_end=None, freq: str = "D", unit=N
     2                 0      0.0  3.0             0.0
     """
     owner = "summary"
-    check(owner, "freq", freq, Options(_FREQS))
-    check(owner, "unit", unit, (NONE, Options(tuple(_UNIT_DAYS))))
     p = purchases(tm, owner, observation_end)
     table = _summary_of(p, freq, unit, owner)
     return table
