@@ -11,9 +11,24 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for :func:`warnings.warn` that names the first
+    line outside basketmine (the user's call), however deep the call that
+    warns sits in the package."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class InvalidParameterError(ValueError, TypeError):

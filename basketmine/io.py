@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from . import _encode
-from ._validation import InvalidParameterError, column_error
-from .transactions import CleaningReport, TransactionMatrix
+from ._validation import NONE, InBody, InvalidParameterError, Kind, column_error, validated
+from .transactions import _CANCEL, CleaningReport, TransactionMatrix
 
 __all__ = ["read_baskets", "read_cdnow", "read_csv", "read_fimi", "read_parquet", "read_spmf",
            "write_fimi", "write_spmf"]
@@ -91,6 +91,25 @@ def _lines_frame(df: pd.DataFrame, owner: str, basket, item, kw: dict, cancellat
                                         **kw)
 
 
+_COLUMN = InBody("None, or a column name of the file")
+
+# read_csv and read_parquet: the columns of invoice lines and how to read them
+_LINES_SPEC = {
+    "basket": _COLUMN,
+    "item": _COLUMN,
+    "customer": _COLUMN,
+    "time": InBody("None, a column name of the file, or a [date, time] pair of them"),
+    "quantity": _COLUMN,
+    "price": _COLUMN,
+    "cost": _COLUMN,
+    "cancellations": _CANCEL,
+    "date_format": (NONE, Kind(str, "a str")),
+}
+
+_READ_CSV_SPEC = {"path": InBody("a path to a readable CSV file (.gz read transparently)"), **_LINES_SPEC}
+
+
+@validated(_READ_CSV_SPEC)
 @_file_errors
 def read_csv(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
              cost=None, *, cancellations="auto", date_format=None, **read_kw) -> TransactionMatrix:
@@ -136,6 +155,10 @@ def _header(path, owner: str, read_kw: dict):
         return None
 
 
+_READ_PARQUET_SPEC = {"path": InBody("a path to a readable Parquet file"), **_LINES_SPEC}
+
+
+@validated(_READ_PARQUET_SPEC)
 @_file_errors
 def read_parquet(path, basket=None, item=None, customer=None, time=None, quantity=None, price=None,
                  cost=None, *, cancellations="auto", date_format=None) -> TransactionMatrix:
@@ -163,6 +186,10 @@ def read_parquet(path, basket=None, item=None, customer=None, time=None, quantit
     return _lines_frame(df, owner, basket, item, cols, cancellations, date_format)
 
 
+_READ_CDNOW_SPEC = {"path": InBody("a path to a readable CDNOW text file or CSV (.gz read transparently)")}
+
+
+@validated(_READ_CDNOW_SPEC)
 @_file_errors
 def read_cdnow(path) -> TransactionMatrix:
     """Read the CDNOW purchase log (Fader and Hardie) as a TransactionMatrix
@@ -205,6 +232,11 @@ def read_cdnow(path) -> TransactionMatrix:
     return TransactionMatrix.from_purchases(df, "id", "date", "dollars", quantity="cds")
 
 
+_READ_BASKETS_SPEC = {"path": InBody("a path to a readable text file (.gz read transparently)"),
+                      "sep": InBody("a str separating the items of a line")}
+
+
+@validated(_READ_BASKETS_SPEC)
 @_file_errors
 def read_baskets(path, sep: str = ",") -> TransactionMatrix:
     """Read one basket per line, items separated by ``sep`` (Groceries' format).
@@ -252,6 +284,10 @@ def _csr_from_tokens(tokens: np.ndarray, lengths: np.ndarray, report: CleaningRe
     return indptr, codes, lab
 
 
+_READ_FIMI_SPEC = {"path": InBody("a path to a readable FIMI file (.gz read transparently)")}
+
+
+@validated(_READ_FIMI_SPEC)
 @_file_errors
 def read_fimi(path) -> TransactionMatrix:
     """Read FIMI transactions: one basket per line, integer items separated by
@@ -280,6 +316,10 @@ def read_fimi(path) -> TransactionMatrix:
     return TransactionMatrix(indptr, codes, labels, report=report)
 
 
+_READ_SPMF_SPEC = {"path": InBody("a path to a readable SPMF file (.gz read transparently)")}
+
+
+@validated(_READ_SPMF_SPEC)
 @_file_errors
 def read_spmf(path) -> TransactionMatrix:
     """Read SPMF sequences: one customer per line, items separated by spaces,
@@ -343,6 +383,11 @@ def _int_labels(tm: TransactionMatrix, owner: str) -> np.ndarray:
     return lab
 
 
+_WRITE_SPEC = {"tm": InBody("a TransactionMatrix whose labels are integers >= 0"),
+               "path": InBody("a path to a writable file")}
+
+
+@validated(_WRITE_SPEC)
 def write_fimi(tm: TransactionMatrix, path) -> None:
     """Write the baskets as FIMI lines (labels must be integers >= 0).
 
@@ -364,6 +409,7 @@ def write_fimi(tm: TransactionMatrix, path) -> None:
             fh.write(" ".join(map(str, lab[tm.indices[a:b]])) + "\n")
 
 
+@validated(_WRITE_SPEC)
 def write_spmf(tm: TransactionMatrix, path) -> None:
     """Write each customer's baskets, oldest first, as one SPMF line.
 

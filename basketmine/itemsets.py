@@ -12,7 +12,8 @@ import pandas as pd
 
 from . import _itemsets
 from ._progress import Counter
-from ._validation import FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, InBody, Kind, Options, validated
+from ._validation import (FRACTION_OR_COUNT, NONE, InBody, Interval, InvalidParameterError, Kind, Options,
+                          user_stacklevel, validated)
 from .itemset_array import ItemsetArray, take_runs
 from .transactions import TransactionMatrix
 
@@ -22,8 +23,13 @@ __all__ = ["DEFAULT_MAX_ITEMSETS", "MiningLimitError", "MiningLimitWarning", "fr
 #: million frozensets take several GB; ask for more explicitly.
 DEFAULT_MAX_ITEMSETS = 10_000_000
 #: The itemsets of a run may hold at most this many items per ``max_itemsets``
-#: in all: the memory cap for long itemsets.
+#: in all (and at least a million): the memory cap for long itemsets.
 ITEMS_PER_ITEMSET = 16
+
+
+def _items_cap(max_itemsets: int) -> int:
+    """The items the itemsets of a run capped at ``max_itemsets`` may hold."""
+    return max(int(max_itemsets) * ITEMS_PER_ITEMSET, 1 << 20)
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -163,8 +169,9 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         Stop after reporting this many itemsets.  None means
         :data:`DEFAULT_MAX_ITEMSETS` (10 million).  The itemsets found may
         also hold at most :data:`ITEMS_PER_ITEMSET` times as many items in
-        all (160 million by default, 640 MB): very long baskets at a low
-        support give long itemsets, and that cap stops them first.
+        all (and at least a million; 160 million by default, 640 MB): very
+        long baskets at a low support give long itemsets, and that cap
+        stops them first.
     time_limit : float, optional
         Stop after this many seconds.
     progress : bool or callable
@@ -264,7 +271,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
         left = 0.0 if deadline is None else max(deadline - time.monotonic(), 1e-9)
         args = (indptr, tm.indices, item_count, min_count_, min_len, want_len, cap, left, method_)
         out = run_kernel(_itemsets.mine, args, progress, owner, "itemsets", target=target_, top_k=k_,
-                         max_items=cap * ITEMS_PER_ITEMSET)
+                         max_items=_items_cap(cap))
         return out, method_
 
     if k and target == "maximal":
@@ -280,8 +287,8 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
     if reason == "max_items":
         longest = int(np.diff(indptr).max())
         what = (f"the items cap after {len(counts):,} itemsets holding {len(items):,} items in all "
-                f"({ITEMS_PER_ITEMSET} x max_itemsets; the longest basket holds {longest:,} items, and "
-                f"every subset of its frequent items is an itemset)")
+                f"({ITEMS_PER_ITEMSET} x max_itemsets, at least 2**20; the longest basket holds "
+                f"{longest:,} items, and every subset of its frequent items is an itemset)")
     if reason == "out_of_memory":
         raise MemoryError(
             f"{owner} ran out of memory after {len(counts):,} itemsets; raise min_support or "
@@ -301,7 +308,7 @@ def frequent_itemsets(tm: TransactionMatrix, min_support=None, *, top_k=None, ta
     if reason is not None:
         warnings.warn(
             f"{owner} stopped at {what}; the result is partial "
-            f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+            f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=user_stacklevel())
     sets = ItemsetArray(items, offsets, tm.labels)
     df = pd.DataFrame({"support": counts / n, "count": counts, "itemsets": sets}, copy=False)
     df.attrs.update(n_baskets=n, min_count=min_count, target=target, top_k=top_k,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._progress import Steps
-from ._validation import Interval, InvalidParameterError, check, unitless_duration
+from ._validation import Interval, InvalidParameterError, check, unitless_duration, user_stacklevel
 from .transactions import TransactionMatrix
 
 __all__ = ["SECTIONS", "report"]
@@ -210,7 +210,7 @@ def _limits(caught) -> str:
     from .itemsets import MiningLimitWarning
     msgs = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, MiningLimitWarning)))
     for m in msgs:
-        warnings.warn(f"report: {m}", MiningLimitWarning, stacklevel=3)
+        warnings.warn(f"report: {m}", MiningLimitWarning, stacklevel=user_stacklevel())
     return "".join(f'<p class="partial"><b>Partial:</b> {html.escape(m)}</p>' for m in msgs)
 
 

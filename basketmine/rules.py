@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import _rules
-from ._validation import NONE, Interval, InvalidParameterError, InBody, Kind, Options, validated
+from ._validation import NONE, InBody, Interval, InvalidParameterError, Kind, Options, user_stacklevel, validated
 from .itemset_array import ItemsetArray, ItemsetDtype
 from .transactions import TransactionMatrix
 
@@ -372,7 +372,7 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
         if not keep.all():
             warnings.warn(f"{owner}: the itemsets are partial ({attrs.get('stop_reason')}); the "
                           f"{int((~keep).sum()):,} whose subsets the run did not reach are left out and the rules "
-                          f"come from the other {int(keep.sum()):,}", MiningLimitWarning, stacklevel=2)
+                          f"come from the other {int(keep.sum()):,}", MiningLimitWarning, stacklevel=user_stacklevel())
             lens = np.diff(offsets)[keep]
             items = np.concatenate([items[offsets[i]:offsets[i + 1]] for i in np.flatnonzero(keep)]) \
                 if keep.any() else items[:0]
@@ -382,14 +382,14 @@ def association_rules(itemsets: pd.DataFrame, metric="confidence", min_threshold
                   antecedents=antecedents, consequents=consequents, max_antecedent_len=max_antecedent_len,
                   max_consequent_len=max_consequent_len, min_improvement=min_improvement, top_k=top_k,
                   max_rules=max_rules, time_limit=time_limit, ancestors=attrs.get("ancestors"))
-    job.warn_unmatched(stacklevel=3)
+    job.warn_unmatched()
     found = job.candidates(progress=progress)
     if significance is not None:
         found.correct(correction, significance)
     out = job.frame(found, ItemsetArray)
     if found.reason is not None:
         warnings.warn(f"{owner} stopped at {found.reason} after {len(found):,} rules; the result is "
-                      f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+                      f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=user_stacklevel())
     out.attrs.update(n_baskets=int(n), truncated=capped or found.reason is not None,
                      stop_reason=found.reason or (f"itemsets: {attrs.get('stop_reason')}" if capped else None))
     return out
@@ -534,10 +534,10 @@ class RuleJob:
         self.max_rules = DEFAULT_MAX_RULES if max_rules is None else int(max_rules)
         self.time_limit = 0.0 if time_limit is None else float(time_limit)
 
-    def warn_unmatched(self, stacklevel: int) -> None:
+    def warn_unmatched(self) -> None:
         for name, allowed in self.unmatched:
             warnings.warn(f"{self.owner}: none of the {name} {sorted(map(str, allowed))[:5]} is in a "
-                          f"frequent itemset; no rule can match.", UserWarning, stacklevel=stacklevel + 1)
+                          f"frequent itemset; no rule can match.", UserWarning, stacklevel=user_stacklevel())
 
     def candidates(self, only=None, progress=False) -> Found:
         """The rules that pass the metric, top-k and improvement filters."""
@@ -614,6 +614,11 @@ def _ancestor_codes(ancestors: dict, code_of: dict, n_items: int):
     return ptr, idx
 
 
+_RULE_VALUE_SPEC = {"rules": InBody("a rules DataFrame with 'antecedents' and 'consequents' columns"),
+                    "tm": InBody("a TransactionMatrix with prices")}
+
+
+@validated(_RULE_VALUE_SPEC)
 def rule_value(rules: pd.DataFrame, tm: TransactionMatrix) -> pd.DataFrame:
     """Add what each rule's consequent earns where the antecedent is bought.
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import _sequences
-from ._validation import (FRACTION_OR_COUNT, NONE, Interval, InvalidParameterError, Kind, Options, unitless_duration,
-                          InBody, validated)
+from ._validation import (FRACTION_OR_COUNT, NONE, InBody, Interval, InvalidParameterError, Kind, Options,
+                          unitless_duration, user_stacklevel, validated)
 from .itemset_array import ItemsetArray, SequenceArray, take_runs
 from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, MiningLimitWarning, min_count_of, run_kernel
 from .transactions import TransactionMatrix
@@ -121,7 +121,7 @@ def _encode(owner: str, tm: TransactionMatrix, min_count_fn, keep_item=None,
         warnings.warn(
             f"{owner}: {n_guest:,} of {tm.n_baskets:,} baskets have no customer and cannot be "
             f"part of a sequence; they are left out (df.attrs['baskets_without_customer']).",
-            UserWarning, stacklevel=3)
+            UserWarning, stacklevel=user_stacklevel())
     seqs = tm.customer_sequences()
     n_seq = len(seqs)
     if n_seq == 0:
@@ -241,7 +241,7 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
         :class:`SequenceArray`, flat item codes that build each tuple when it
         is read) and ``length`` (items).  Rows come depth first: each pattern is followed by its
         extensions, items added to the last element before new elements,
-        each in item order.  ``df.attrs`` holds ``n_sequences``,
+        each in item order.  ``df.attrs`` holds ``n_customers``,
         ``min_count``, ``target``, ``truncated``, ``stop_reason`` and
         ``baskets_without_customer``.
 
@@ -298,7 +298,7 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
     if reason is not None:
         warnings.warn(
             f"{owner} stopped at {reason} after {len(counts):,} patterns; the result is partial "
-            f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+            f"(df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=user_stacklevel())
     n = enc.n_sequences
     df = pd.DataFrame({
         "support": counts / n,
@@ -306,7 +306,7 @@ def sequential_patterns(tm: TransactionMatrix, min_support, *, max_len=None, min
         "sequence": SequenceArray(items, starts, offsets, tm.labels),
         "length": np.diff(offsets),
     }, copy=False)  # fresh arrays: no copy (a SequenceArray copy costs a gather per line)
-    df.attrs.update(n_sequences=n, min_count=min_count, target=target, truncated=reason is not None,
+    df.attrs.update(n_customers=n, min_count=min_count, target=target, truncated=reason is not None,
                     stop_reason=reason, baskets_without_customer=n_guest,
                     constraints={"min_gap": min_gap, "max_gap": max_gap, "max_span": max_span})
     return df
@@ -490,12 +490,12 @@ def follow_ups(tm: TransactionMatrix, within="90D", min_support=0.01, min_confid
         owner)
     if reason is not None:
         warnings.warn(f"{owner} stopped at {reason} after {len(counts):,} patterns; the result is "
-                      f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+                      f"partial (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=user_stacklevel())
     base, n_eligible, base_reason = _base_rates(enc, min_count, mn, win, anchor_ok,
                                                 cons_mask[enc.rank_to_code], tm.n_items)
     if base_reason is not None:  # base rates missing for some consequents: their lift is NaN
         warnings.warn(f"{owner}: the base-rate run stopped at {base_reason}; some base rates and lifts are "
-                      f"missing (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=2)
+                      f"missing (df.attrs['truncated'] is True)", MiningLimitWarning, stacklevel=user_stacklevel())
         reason = reason or f"base rates: {base_reason}"
 
     n_elem = np.add.reduceat(starts, offsets[:-1]) if len(counts) else np.zeros(0, np.int64)

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from . import _itemsets
-from ._validation import (FRACTION_OR_COUNT, NONE, InBody, Interval, InvalidParameterError,
-                          column_error, validated)
+from ._validation import (FRACTION_OR_COUNT, NONE, InBody, Interval, InvalidParameterError, column_error,
+                          user_stacklevel, validated)
 from .itemset_array import ItemsetArray
-from .itemsets import DEFAULT_MAX_ITEMSETS, ITEMS_PER_ITEMSET, MiningLimitError, kth_largest, method_for, min_count_of
+from .itemsets import DEFAULT_MAX_ITEMSETS, MiningLimitError, _items_cap, kth_largest, method_for, min_count_of
 from .itemsets import _SPEC as _ITEMSETS_SPEC
 from .rules import _SPEC as _RULES_SPEC, RuleJob, _adjust, measures_from_counts
 from .sequences import _FOLLOW_SPEC
@@ -45,7 +45,7 @@ from .value._summary import SUMMARY_SPEC
 from .sequences import observation_end_ns, window
 from .transactions import _CANCEL, CleaningReport, TransactionMatrix, _report_netting, _sorted_vocabulary, net_returns
 
-__all__ = ["SparkTransactions", "association_rules", "follow_ups", "frequent_itemsets", "summary",
+__all__ = ["SparkResult", "SparkTransactions", "association_rules", "follow_ups", "frequent_itemsets", "summary",
            "to_pandas", "transactions"]
 
 _INT32_MAX = np.iinfo(np.int32).max
@@ -58,6 +58,49 @@ def _pyspark(owner: str):
     except ImportError:
         raise ImportError(f"{owner} needs pyspark: pip install 'basketmine[spark]'") from None
     return DataFrame, F, T
+
+
+# ----------------------------------------------------------------- results
+class SparkResult:
+    """A result on Spark, with the metadata a local result keeps in
+    ``DataFrame.attrs`` (the same keys).
+
+    ``df`` is the pyspark DataFrame (rows in the local order);
+    :meth:`to_pandas` collects it into the local function's result type:
+    itemset columns as :class:`~basketmine.ItemsetArray`, the same index,
+    ``attrs`` set.  Other attributes (``count``, ``show``, ``columns``,
+    ``write``...) are the DataFrame's.
+    """
+
+    def __init__(self, df, attrs: dict, *, sets: tuple = (), index=None):
+        self.df = df
+        self.attrs = dict(attrs)
+        self._sets = tuple(sets)
+        self._index = index
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("df", "attrs"):
+            raise AttributeError(name)
+        return getattr(self.df, name)
+
+    def __repr__(self) -> str:
+        keys = ", ".join(f"{k}={v!r}" for k, v in self.attrs.items() if k in ("n_baskets", "n_customers",
+                                                                               "min_count"))
+        return f"SparkResult({', '.join(self.df.columns)}; {keys})"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Collect to the driver as the local function's result."""
+        pdf = self.df.toPandas()
+        for col in self._sets:
+            if col in pdf.columns:
+                pdf[col] = pd.Series(ItemsetArray.from_sets(frozenset(v) for v in pdf[col]), index=pdf.index)
+        if self._index is not None:
+            pdf = pdf.set_index(self._index)
+        pdf.attrs.update(self.attrs)
+        return pdf
+
+
+_SETS = ("itemsets", "antecedents", "consequents")
 
 
 # ---------------------------------------------------------------- encoding
@@ -372,7 +415,7 @@ def mine_group(baskets, ranks, group: int, n_groups: int, m: int, min_count: int
     items, offsets, counts, _, stop = _itemsets.mine(
         indptr, ranks, item_count, min_count, min_len, max_len, cap, 0.0,
         method_for(n_b, item_count, min_count), status, order=np.arange(m, dtype=np.int32), roots=roots,
-        max_items=cap * ITEMS_PER_ITEMSET)
+        max_items=_items_cap(cap))
     return items, offsets, counts, stop
 
 
@@ -399,10 +442,10 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
 
     Returns
     -------
-    pyspark.sql.DataFrame
+    SparkResult
         ``support``, ``count``, ``itemsets`` (array of labels, least
-        supported first), in the local order.  ``df.attrs`` (a plain dict
-        on the returned object) holds ``n_baskets`` and ``min_count``.
+        supported first), in the local order; ``attrs`` as the local
+        result's (``n_baskets``, ``min_count``, ``target``, ``truncated``...).
     """
     owner = "basketmine.spark.frequent_itemsets"
     DataFrame, F, T = _pyspark(owner)
@@ -426,8 +469,7 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
         out = spark.createDataFrame([], T.StructType([
             T.StructField("support", T.DoubleType()), T.StructField("count", T.LongType()),
             T.StructField("itemsets", T.ArrayType(label_t))]))
-        out.attrs = {"n_baskets": n, "min_count": min_count}
-        return out
+        return SparkResult(out, _itemset_attrs(n, min_count), sets=_SETS)
     ranks = spark.createDataFrame([(int(code), r, r % G) for r, code in enumerate(rank_to_code.tolist())],
                                   "item int, rank int, grp int")
     lines = st.lines.select("basket", "item").join(F.broadcast(ranks), "item")
@@ -458,8 +500,14 @@ def frequent_itemsets(st: SparkTransactions, min_support, *, min_len: int = 1, m
             f"no partial collection. Raise min_support or max_itemsets, or set max_len.")
     out = (mined.orderBy("root", "seq")
            .select((F.col("count") / F.lit(float(n))).alias("support"), "count", "itemsets"))
-    out.attrs = {"n_baskets": n, "min_count": min_count}
-    return out
+    return SparkResult(out, _itemset_attrs(n, min_count), sets=_SETS)
+
+
+def _itemset_attrs(n: int, min_count: int) -> dict:
+    """frequent_itemsets' attrs, as the local run sets them (a distributed
+    run is complete or raises)."""
+    return {"n_baskets": n, "min_count": min_count, "target": "all", "top_k": None, "truncated": False,
+            "stop_reason": None, "ancestors": {}}
 
 
 def _label_type(T, labels):
@@ -492,17 +540,19 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
 
     Returns
     -------
-    pyspark.sql.DataFrame
+    SparkResult
         The local columns (``antecedents``/``consequents`` as arrays of
-        labels in label order), in the local order.
+        labels in label order), in the local order; ``attrs`` as locally.
     """
     owner = "basketmine.spark.association_rules"
     DataFrame, F, T = _pyspark(owner)
+    attrs = itemsets.attrs if isinstance(itemsets, SparkResult) else {}
+    itemsets = itemsets.df if isinstance(itemsets, SparkResult) else itemsets
     if not isinstance(itemsets, DataFrame) or not {"count", "itemsets"} <= set(itemsets.columns):
         raise InvalidParameterError(
             f"The 'itemsets' parameter of {owner} must be the Spark DataFrame that "
             f"basketmine.spark.frequent_itemsets returns. Got {type(itemsets).__name__} instead.")
-    n = n_baskets if n_baskets is not None else getattr(itemsets, "attrs", {}).get("n_baskets")
+    n = n_baskets if n_baskets is not None else attrs.get("n_baskets")
     if n is None:
         raise InvalidParameterError(
             f"The 'n_baskets' parameter of {owner} is needed when the itemsets frame does not "
@@ -516,7 +566,7 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
                    max_antecedent_len=max_antecedent_len, max_consequent_len=max_consequent_len,
                    min_improvement=min_improvement, top_k=top_k)
     job = RuleJob(owner, *data, n, metric, min_threshold, **options)
-    job.warn_unmatched(stacklevel=2)
+    job.warn_unmatched()
     spark = itemsets.sparkSession
     S = int(n_slices or 4 * spark.sparkContext.defaultParallelism)
     shared = spark.sparkContext.broadcast(data)
@@ -562,21 +612,19 @@ def association_rules(itemsets, metric="confidence", min_threshold=None, *, meas
         rules = rules.join(adj, ["iid", "k"]).where(F.col("adjusted_p_value") <= F.lit(float(significance)))
         columns.append("adjusted_p_value")
     out = rules.orderBy("iid", "k").select(*[F.col(f"`{c}`") for c in columns])
-    out.attrs = {"n_baskets": n}
-    return out
+    return SparkResult(out, {"n_baskets": int(n), "truncated": False, "stop_reason": None}, sets=_SETS)
 
 
 # ------------------------------------------------------------------ pandas
-@validated({"df": InBody("a Spark DataFrame that a basketmine.spark function returns")}, "basketmine.spark.to_pandas")
-def to_pandas(df) -> pd.DataFrame:
-    """``df.toPandas()`` with array columns of labels turned into frozensets
-    (``itemsets``, ``antecedents``, ``consequents``), so that a Spark result
-    compares equal to the local one."""
-    pdf = df.toPandas()
-    for col in ("itemsets", "antecedents", "consequents"):
-        if col in pdf.columns:
-            pdf[col] = pd.Series([frozenset(v) for v in pdf[col]], dtype=object, index=pdf.index)
-    return pdf
+@validated({"result": InBody("a SparkResult that a basketmine.spark function returns, or a Spark DataFrame")},
+           "basketmine.spark.to_pandas")
+def to_pandas(result) -> pd.DataFrame:
+    """Collect a Spark result into the local function's result type (see
+    :meth:`SparkResult.to_pandas`); a plain Spark DataFrame is collected
+    with its label-array columns as itemsets."""
+    if isinstance(result, SparkResult):
+        return result.to_pandas()
+    return SparkResult(result, {}, sets=_SETS).to_pandas()
 
 
 # ------------------------------------------------------------------- value
@@ -588,17 +636,18 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
     The summary has one row per customer, small enough to fit the models
     locally: ``bm.value.BetaGeo().fit(df.toPandas().set_index("customer"))``.
     Baskets without a customer or after ``observation_end`` are left out and
-    counted in ``df.attrs``.
+    counted in ``attrs``.
 
     Returns
     -------
-    pyspark.sql.DataFrame
-        ``customer`` (sorted) then the local columns: ``frequency``,
+    SparkResult
+        ``customer`` (sorted; the index of :meth:`~SparkResult.to_pandas`)
+        then the local columns: ``frequency``,
         ``recency``, ``T``, ``monetary_value`` (with prices),
         ``first_purchase``, ``last_purchase``, ``n_baskets``,
         ``total_spend`` (with prices).
     """
-    from .value._summary import _timestamp, last_instant
+    from .value._summary import _UNIT_DAYS, _timestamp, last_instant
 
     owner = "basketmine.spark.summary"
     DataFrame, F, T = _pyspark(owner)
@@ -623,7 +672,7 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
                          F.min(F.when(F.col("customer").isNotNull(), F.col("time"))).alias("first")).first()
     without = int(counts["guest"] or 0)
     if without:
-        warnings.warn(f"{owner}: {without} baskets have no customer and are left out.", UserWarning, stacklevel=2)
+        warnings.warn(f"{owner}: {without} baskets have no customer and are left out.", UserWarning, stacklevel=user_stacklevel())
     if counts["first"] is None:
         raise InvalidParameterError(f"The 'st' parameter of {owner} must hold baskets with a customer; none has one.")
     first = pd.Timestamp(counts["first"])
@@ -682,9 +731,9 @@ def summary(st: SparkTransactions, observation_end=None, freq: str = "D", unit=N
     if has_price:
         cols.append(F.col("total_spend"))
     out = c.select(*cols).orderBy("customer")
-    out.attrs = {"observation_end": end, "freq": freq, "unit": unit, "baskets_without_customer": without,
-                 "baskets_after_end": int(after)}
-    return out
+    attrs = {"observation_end": end, "freq": freq, "unit": unit, "baskets_without_customer": without,
+             "baskets_after_end": int(after)}
+    return SparkResult(out, attrs, index="customer")
 
 
 # --------------------------------------------------------------- follow-ups
@@ -709,9 +758,9 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
 
     Returns
     -------
-    pyspark.sql.DataFrame
+    SparkResult
         The local columns (``antecedents`` an array of one label), strongest
-        first as locally.
+        first as locally; ``attrs`` as locally.
     """
     owner = "basketmine.spark.follow_ups"
     DataFrame, F, T = _pyspark(owner)
@@ -749,7 +798,7 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
     n_customers = baskets.select("customer").distinct().count()
     guests = st.lines.where(F.col("customer").isNull()).select("basket").distinct().count()
     if guests:
-        warnings.warn(f"{owner}: {guests} baskets have no customer and are left out.", UserWarning, stacklevel=2)
+        warnings.warn(f"{owner}: {guests} baskets have no customer and are left out.", UserWarning, stacklevel=user_stacklevel())
     min_count = min_count_of(min_support, n_customers)
     cutoff = (end - pd.Timestamp("1970-01-01")).total_seconds() - win
     li = lines.select("basket", "item").join(baskets.select("basket", "customer", "idx", "t"), "basket")
@@ -799,6 +848,6 @@ def follow_ups(st: SparkTransactions, within="90D", min_support=0.01, min_confid
                    (F.col("confidence") / F.col("base_rate")).alias("lift"),
                    F.col("q")[0].alias("lag_days_q1"), F.col("q")[1].alias("lag_days_median"),
                    F.col("q")[2].alias("lag_days_q3")))
-    out.attrs = {"n_customers": n_customers, "n_eligible_customers": n_eligible, "min_count": min_count,
-                 "within": pd.Timedelta(w.amount), "observation_end": end, "baskets_without_customer": guests}
-    return out
+    attrs = {"n_customers": n_customers, "n_eligible_customers": n_eligible, "min_count": min_count,
+             "within": pd.Timedelta(w.amount), "observation_end": end, "baskets_without_customer": guests}
+    return SparkResult(out, attrs, sets=_SETS)

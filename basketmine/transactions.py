@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _encode, _sequences
-from ._validation import InvalidParameterError, Options, UnknownLabelError, check, column_error
+from ._validation import InvalidParameterError, Options, UnknownLabelError, check, column_error, user_stacklevel
 
 __all__ = ["CleaningReport", "CustomerSequences", "TransactionMatrix"]
 
@@ -74,7 +74,7 @@ def warn_returns_after(tm, asof, owner: str) -> None:
         warnings.warn(
             f"{owner}: {n:,} returns at or after {pd.Timestamp(asof)} were netted against purchases before "
             f"it, so the history before that time knows of them; for a backtest without that look-ahead, "
-            f"read the log with cancellations='drop'.", UserWarning, stacklevel=3)
+            f"read the log with cancellations='drop'.", UserWarning, stacklevel=user_stacklevel())
 
 
 def _report_netting(report, returns: int, unmatched: int, no_customer: int, emptied: int) -> None:
@@ -117,17 +117,16 @@ class CleaningReport:
 
     rows_in: int = 0
     entries: list = field(default_factory=list)
-    #: ``(purchase times, return times)`` of each return netted against a
-    #: purchase (``cancellations="net"``), for :meth:`returns_netted_after`.
-    netted: tuple | None = field(default=None, compare=False, repr=False)
+    # (purchase times, return times) of each return netted against a purchase, for returns_netted_after
+    _netted: tuple | None = field(default=None, compare=False, repr=False)
 
     def returns_netted_after(self, asof) -> int:
         """How many returns at or after ``asof`` were netted against
         purchases before it: a model fitted as of ``asof`` on this log sees
         those purchases reduced by what was only known later."""
-        if self.netted is None:
+        if self._netted is None:
             return 0
-        bought, returned = self.netted
+        bought, returned = self._netted
         cut = np.datetime64(pd.Timestamp(asof).as_unit("ns").to_datetime64())
         return int(((bought < cut) & (returned >= cut)).sum())
 
@@ -273,13 +272,13 @@ def _parse_times(df: pd.DataFrame, cols: list, owner: str, date_format) -> np.nd
         ok = t[~np.isnat(t)]
         span = f" ({pd.Timestamp(ok.min())} .. {pd.Timestamp(ok.max())})" if len(ok) else ""
         warnings.warn(f"{owner}: {cols[0]!r} holds numbers; read as {names[unit]} since 1970-01-01{span}.",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=user_stacklevel())
     for w in caught:
         msg = str(w.message)
         if "dayfirst" in msg or "infer format" in msg or "format" in msg:
             warnings.warn(f"{owner}: the dates of {' + '.join(map(repr, cols))} are ambiguous or mixed "
                           f"({msg.split('. ')[0]}); give date_format= (e.g. '%d/%m/%Y %H:%M') to read every "
-                          f"date the same way.", UserWarning, stacklevel=4)
+                          f"date the same way.", UserWarning, stacklevel=user_stacklevel())
             break
     return t
 
@@ -648,7 +647,7 @@ class TransactionMatrix:
         unknown = [it for it in items if it not in lookup]
         if unknown:
             warnings.warn(f"{owner}: {len(unknown)} of the items to exclude are not in the log, e.g. "
-                          f"{unknown[:3]!r}.", UserWarning, stacklevel=2)
+                          f"{unknown[:3]!r}.", UserWarning, stacklevel=user_stacklevel())
         out = np.zeros(self.n_items, dtype=bool)
         out[[lookup[it] for it in items if it in lookup]] = True
         if rx is not None:
@@ -1026,7 +1025,7 @@ class TransactionMatrix:
             cust_codes = pd.factorize(df[customer].to_numpy())[0]
             item_codes = pd.factorize(df[item].to_numpy())[0]
             q, returned, unmatched, no_customer, pairs = net_returns(cust_codes, item_codes, t, q, keep)
-            report.netted = (t[pairs[:, 0]], t[pairs[:, 1]])
+            report._netted = (t[pairs[:, 0]], t[pairs[:, 1]])
             keep &= ~returned
             gone = keep & (q <= 0)
             _report_netting(report, int(returned.sum()), int(unmatched.sum()), int(no_customer.sum()),

@@ -50,7 +50,7 @@ for r in fu.limit(5).collect():
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
-    customers = bms.summary(st, unit="W").toPandas().set_index("customer")  # one row per customer: small
+    customers = bms.summary(st, unit="W").to_pandas()  # one row per customer: small
 bg = bm.value.BetaGeo().fit(customers)
 print("\nBG/NBD fitted locally on the Spark summary:", bg.params_.round(3).to_dict())
 

@@ -374,8 +374,10 @@ def test_rules_of_a_run_stopped_by_the_items_cap_come_quickly():
     tm = TransactionMatrix.from_baskets([list(range(3000))] + [[1, 2]] * 5)
     with pytest.warns(bm.MiningLimitWarning, match="the items cap after .* the longest basket holds 3,000 items"):
         fi = bm.frequent_itemsets(tm, 1, max_itemsets=2000)
+    from basketmine.itemsets import _items_cap
     from basketmine.rules import _encoded
-    assert fi.attrs["stop_reason"] == "max_items" and len(_encoded(fi, "test")[0]) <= 2000 * 16
+    assert fi.attrs["stop_reason"] == "max_items" and len(fi) < 2000
+    assert len(_encoded(fi, "test")[0]) <= _items_cap(2000)
     with pytest.warns(bm.MiningLimitWarning, match="whose subsets the run did not reach"):
         rules = bm.association_rules(fi, "confidence", 0.5)
     assert rules.attrs["truncated"]

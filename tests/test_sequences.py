@@ -165,7 +165,7 @@ def test_pattern_order_is_stable_and_documented_shape():
     b = bm.sequential_patterns(tm, 2)
     assert list(a["sequence"]) == list(b["sequence"])
     assert list(a.columns) == ["support", "count", "sequence", "length"]
-    assert a.attrs["n_sequences"] == len(seqs) and a.attrs["truncated"] is False
+    assert a.attrs["n_customers"] == len(seqs) and a.attrs["truncated"] is False
 
 
 def test_sequence_column_behaves_like_tuples_of_frozensets():
@@ -203,7 +203,7 @@ def test_guest_baskets_are_reported_not_silently_dropped():
     tm = TransactionMatrix.from_frame(df, "basket", "item", customer="customer", time="time")
     with pytest.warns(UserWarning, match="1 of 3 baskets have no customer"):
         out = bm.sequential_patterns(tm, 1)
-    assert out.attrs["baskets_without_customer"] == 1 and out.attrs["n_sequences"] == 1
+    assert out.attrs["baskets_without_customer"] == 1 and out.attrs["n_customers"] == 1
 
 
 @pytest.mark.parametrize("kwargs, match", [

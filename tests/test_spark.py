@@ -118,6 +118,16 @@ def local_sets(df, *cols):
     return out
 
 
+def same_result(got, local, *cols, **kw):
+    """A collected Spark result is the local one: the type of its itemset
+    columns, its values, and the metadata in attrs."""
+    for c in cols:
+        assert isinstance(got[c].dtype, bm.ItemsetDtype)
+    pd.testing.assert_frame_equal(local_sets(got, *cols), local_sets(local, *cols), check_dtype=False, **kw)
+    shared = set(got.attrs) & set(local.attrs)
+    assert {k: got.attrs[k] for k in shared} == {k: local.attrs[k] for k in shared}
+
+
 def test_encoding_and_cleaning_report_equal_local(pair):
     st, tm = pair
     assert st.n_baskets == tm.n_baskets
@@ -134,13 +144,15 @@ def test_itemsets_and_rules_equal_local(pair):
     fi = bms.frequent_itemsets(st, 0.02, n_groups=5)
     local = bm.frequent_itemsets(tm, 0.02)
     got = bms.to_pandas(fi)
-    pd.testing.assert_frame_equal(got, local_sets(local, "itemsets"))
+    same_result(got, local, "itemsets")
+    # what comes back is the local type: local rules can be built from it
+    assert len(bm.association_rules(got, "confidence", 0.3)) == len(bm.association_rules(local, "confidence", 0.3))
     for kw in (dict(metric="confidence", min_threshold=0.3), dict(metric="lift", min_threshold=5.0,
                                                                    min_improvement=0.01),
                dict(metric="confidence", min_threshold=0.1, significance=0.05, max_consequent_len=1),
                dict(metric="lift", top_k=7, measures="all")):
-        want = local_sets(bm.association_rules(local, **kw), "antecedents", "consequents")
-        pd.testing.assert_frame_equal(bms.to_pandas(bms.association_rules(fi, **kw)), want, check_dtype=False)
+        want = bm.association_rules(local, **kw)
+        same_result(bms.to_pandas(bms.association_rules(fi, **kw)), want, "antecedents", "consequents")
         assert len(want) > 0
 
 
@@ -152,7 +164,7 @@ def test_itemsets_equal_local_on_groceries(spark):
     st = bms.transactions(spark.createDataFrame(lines), basket="basket", item="item")
     local = bm.frequent_itemsets(tm, 0.005)
     got = bms.to_pandas(bms.frequent_itemsets(st, 0.005))
-    pd.testing.assert_frame_equal(got, local_sets(local, "itemsets"))
+    same_result(got, local, "itemsets")
     assert len(got) == 1001
     st.unpersist()
 
@@ -167,7 +179,7 @@ def test_follow_ups_equal_local(pair, kw):
         local = bm.follow_ups(tm, **kw)
         got = bms.to_pandas(bms.follow_ups(st, **kw))
     assert len(local) > 10
-    pd.testing.assert_frame_equal(got, local_sets(local, "antecedents"), check_dtype=False)
+    same_result(got, local, "antecedents")
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(freq="D", unit="W", observation_end="2011-10-31"), dict(freq="W"),
@@ -179,10 +191,9 @@ def test_summary_equals_local(pair, kw):
         warnings.simplefilter("ignore", UserWarning)
         local = bm.value.summary(tm, **kw)
         sdf = bms.summary(st, **kw)
-    got = sdf.toPandas().set_index("customer")
+    got = sdf.to_pandas()
     pd.testing.assert_frame_equal(got, local, check_dtype=False, check_index_type=False)
-    assert sdf.attrs["baskets_without_customer"] == local.attrs["baskets_without_customer"]
-    assert sdf.attrs["baskets_after_end"] == local.attrs["baskets_after_end"]
+    assert got.attrs == local.attrs and sdf.attrs == local.attrs
 
 
 def test_small_models_fit_locally_on_the_spark_summary(pair):
@@ -190,7 +201,7 @@ def test_small_models_fit_locally_on_the_spark_summary(pair):
     st, tm = pair
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        s = bms.summary(st, unit="W").toPandas().set_index("customer")
+        s = bms.summary(st, unit="W").to_pandas()
         want = bm.value.BetaGeo().fit(bm.value.summary(tm, unit="W")).params_
     got = bm.value.BetaGeo().fit(s).params_
     pd.testing.assert_series_equal(got, want)
@@ -236,3 +247,79 @@ def test_to_local_gives_back_the_same_log(pair):
     np.testing.assert_array_equal(back.times, tm.times)
     np.testing.assert_allclose(back.price, tm.price)
     assert list(back.customer_labels) == list(tm.customer_labels)
+
+
+def test_malformed_frames_on_spark_give_the_local_answer(spark):
+    """The bad-input corpus's frames through the Spark encoder: the local
+    error, or the same cleaning report as locally."""
+    import basketmine.spark as bms
+    from test_bad_input import FRAMES
+
+    outcomes = {"error": 0, "same report": 0, "not a Spark frame": 0}
+    for name, frame, kw in FRAMES:
+        kw = {k: v for k, v in kw.items() if k != "date_format"}   # local only: Spark casts timestamps
+        if name in ("basket column is None", "time pair of three") or isinstance(kw.get("time"), list):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sdf = spark.createDataFrame(frame.astype(object).where(frame.notna(), None)) \
+                    if len(frame) else None
+        except Exception:  # mixed or unhashable types Spark itself cannot hold
+            outcomes["not a Spark frame"] += 1
+            continue
+        if sdf is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                local = bm.TransactionMatrix.from_frame(frame, "b", "i", **kw)
+        except InvalidParameterError:
+            local = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                st = bms.transactions(sdf, "b", "i", **kw)
+        except InvalidParameterError as exc:
+            assert "parameter" in str(exc), (name, str(exc))
+            outcomes["error"] += 1
+            continue
+        if local is None:   # Spark reads what pandas could not (e.g. its own timestamp casts): still accounted
+            rep = st.report
+            assert rep.rows_in == len(frame), name
+            outcomes["same report"] += 1
+            continue
+        if "date" in name or "epoch" in name or "time" in name:   # Spark's own date parser: counts may differ
+            assert st.report.rows_in == local.report.rows_in, name
+        else:
+            pd.testing.assert_frame_equal(st.report.to_frame(), local.report.to_frame(), obj=name)
+            assert st.n_baskets == local.n_baskets, name
+        outcomes["same report"] += 1
+        st.unpersist()
+    assert outcomes["error"] > 0 and outcomes["same report"] > 10, outcomes
+
+
+EDGES = [  # (name, where the local function lives, the call on a module and a log)
+    ("support of customers 1.5", bm, lambda m, t: m.follow_ups(t, min_support=1.5)),
+    ("max_len 0", bm, lambda m, t: m.frequent_itemsets(t, 0.1, max_len=0)),
+    ("within without unit", bm, lambda m, t: m.follow_ups(t, within="90")),
+    ("confidence 1.5", bm, lambda m, t: m.follow_ups(t, min_confidence=1.5)),
+    ("significance 1", bm, lambda m, t: m.association_rules(m.frequent_itemsets(t, 0.05), "confidence", 0.1,
+                                                            significance=1)),
+    ("metric unknown", bm, lambda m, t: m.association_rules(m.frequent_itemsets(t, 0.05), "zest", 0.1)),
+    ("freq Y", bm.value, lambda m, t: m.summary(t, freq="Y")),
+]
+
+
+@pytest.mark.parametrize("name, local_mod, call", EDGES, ids=[e[0] for e in EDGES])
+def test_shared_parameters_are_checked_alike_on_spark(pair, name, local_mod, call):
+    import basketmine.spark as bms
+    st, tm = pair
+    with pytest.raises(InvalidParameterError) as local_err, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        call(local_mod, tm)
+    with pytest.raises(InvalidParameterError) as spark_err, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        call(bms, st)
+    strip = lambda e: str(e.value).replace("basketmine.spark.", "")
+    assert strip(spark_err) == strip(local_err)

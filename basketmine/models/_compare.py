@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .._progress import Steps
-from .._validation import BOOL, Interval, InvalidParameterError, Options, check
+from .._validation import BOOL, InBody, Interval, InvalidParameterError, Options, check, user_stacklevel, validated
 from ..transactions import TransactionMatrix
-from ._features import Features, features
-from ._recommend import BASELINES, _judge
+from ._features import FEATURES_SPEC, LEVEL, Features, features
+from ._recommend import BASELINES, RANDOM_STATE, _judge
 
 __all__ = ["Comparison", "MODEL_TYPES", "compare"]
 
@@ -455,6 +455,23 @@ def _recommendations(tm, f: Features, tab: _Table, plots: dict, k: int, rs: int,
          for excl in (False, True)}).T
 
 
+_SPEC = {
+    "k": Interval("int", 1, None, "left"),
+    "n_series": Interval("int", 1, None, "left"),
+    "season": Interval("int", 2, None, "left"),
+    "n_clusters": (Options((None,)), Interval("int", 2, None, "left")),
+    "progress": BOOL,
+    "model_types": InBody(f"a non-empty tuple of {', '.join(MODEL_TYPES)}"),
+    "tm": InBody("a TransactionMatrix with customers and times (prices for the spend models)"),
+    "cutoff": FEATURES_SPEC["cutoff"],
+    "horizon": FEATURES_SPEC["horizon"],
+    "level": LEVEL,
+    "hierarchy": FEATURES_SPEC["hierarchy"],
+    "random_state": RANDOM_STATE,
+}
+
+
+@validated(_SPEC)
 def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level: str = "item", hierarchy=None,
             model_types=MODEL_TYPES, n_series: int = 10, season: int = 52, n_clusters=None,
             random_state: int = 0, progress: bool = False) -> Comparison:
@@ -523,11 +540,6 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
     ['classification', 'clustering']
     """
     owner = "compare"
-    check(owner, "k", k, Interval("int", 1, None, "left"))
-    check(owner, "n_series", n_series, Interval("int", 1, None, "left"))
-    check(owner, "season", season, Interval("int", 2, None, "left"))
-    check(owner, "n_clusters", n_clusters, (Options((None,)), Interval("int", 2, None, "left")))
-    check(owner, "progress", progress, BOOL)
     if isinstance(model_types, str) or not isinstance(model_types, (tuple, list)) or not model_types:
         raise InvalidParameterError(
             f"The 'model_types' parameter of {owner} must be a non-empty tuple of "
@@ -560,7 +572,7 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
                 for t in ((mt,) if mt not in ("association", "sequence discovery")
                           else ("association", "sequence discovery")):
                     tab.skip(t, "all models", msg)
-                warnings.warn(f"{owner}: {mt} {msg}.", UserWarning, stacklevel=2)
+                warnings.warn(f"{owner}: {mt} {msg}.", UserWarning, stacklevel=user_stacklevel())
             say(mt)
     table = tab.frame()
     order = {m: i for i, m in enumerate(MODEL_TYPES)}

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, Options, check, unitless_duration
+from .._validation import (InBody, Interval, InvalidParameterError, Kind, Options, check, unitless_duration,
+                           user_stacklevel, validated)
 from ..transactions import TransactionMatrix, _ns64, warn_returns_after
 from ..value._summary import _timestamp
 
@@ -24,6 +25,13 @@ __all__ = ["Features", "Split", "features", "temporal_split"]
 _DAY = np.timedelta64(1, "D")
 _LEVELS = ("item", "category")
 _FREQS = ("D", "W", "M")
+
+#: The item-or-category choice of the feature builder, the recommender and compare.
+LEVEL = Options(_LEVELS)
+#: A log with customers and times, checked by :func:`_need_log`.
+LOG = InBody("a TransactionMatrix with customers and times")
+HORIZON = InBody("a positive duration with its unit, such as '90D' or a pandas Timedelta")
+HIERARCHY = InBody("None, or a mapping (dict or Series) item -> category; needed with level='category'")
 
 
 def _timedelta(owner: str, name: str, value) -> pd.Timedelta:
@@ -82,6 +90,16 @@ class Split:
     horizon: pd.Timedelta
 
 
+SPLIT_SPEC = {
+    "tm": InBody("a TransactionMatrix with times"),
+    "cutoff": InBody("a date inside the log, with baskets on both sides of it"),
+    "horizon": InBody("a positive duration with its unit, such as '90D', whose window after the cut-off "
+                      "holds a purchase"),
+    "owner": Kind(str, "a str"),
+}
+
+
+@validated(SPLIT_SPEC)
 def temporal_split(tm: TransactionMatrix, cutoff, horizon="90D", *, owner: str = "temporal_split") -> Split:
     """Split the log at ``cutoff`` into a calibration period and a holdout
     window of length ``horizon``.
@@ -110,7 +128,7 @@ def temporal_split(tm: TransactionMatrix, cutoff, horizon="90D", *, owner: str =
     if end > hi + pd.Timedelta(1, "ns"):
         observed = hi + pd.Timedelta(1, "ns") - cut
         warnings.warn(f"{owner}: the log ends {observed} after the cut-off, before the horizon "
-                      f"of {h}; the holdout is that shorter window.", UserWarning, stacklevel=2)
+                      f"of {h}; the holdout is that shorter window.", UserWarning, stacklevel=user_stacklevel())
         h = observed
     warn_returns_after(tm, cut, owner)
     cal = tm.between(None, cut)
@@ -303,7 +321,7 @@ def _windows(owner, windows) -> tuple:
 
 
 def _level_log(tm, level, hierarchy, owner):
-    check(owner, "level", level, Options(_LEVELS))
+    """The log at ``level`` (``level`` is checked against :data:`LEVEL` by the caller)."""
     if level == "category":
         if hierarchy is None:
             raise InvalidParameterError(
@@ -408,6 +426,20 @@ def customer_features(tm: TransactionMatrix, asof: pd.Timestamp, hist: History,
     return out
 
 
+FEATURES_SPEC = {
+    "tm": LOG,
+    "cutoff": InBody("a date inside the log, with purchases of registered customers before it and "
+                     "baskets after it"),
+    "horizon": HORIZON,
+    "freq": Options(_FREQS),
+    "n_shares": Interval("int", 0, None, "left"),
+    "windows": InBody("a non-empty tuple of day counts (ints >= 1)"),
+    "level": LEVEL,
+    "hierarchy": HIERARCHY,
+}
+
+
+@validated(FEATURES_SPEC)
 def features(tm: TransactionMatrix, cutoff, *, horizon="90D", level: str = "item", hierarchy=None,
              freq: str = "W", windows=(30, 90, 365), n_shares: int = 10) -> Features:
     """Build per customer and per unit features from the log before
@@ -455,8 +487,6 @@ def features(tm: TransactionMatrix, cutoff, *, horizon="90D", level: str = "item
     """
     owner = "features"
     _need_log(tm, owner)
-    check(owner, "freq", freq, Options(_FREQS))
-    check(owner, "n_shares", n_shares, Interval("int", 0, None, "left"))
     windows = _windows(owner, windows)
     ulog = _level_log(tm, level, hierarchy, owner)
     split = temporal_split(ulog, cutoff, horizon, owner=owner)

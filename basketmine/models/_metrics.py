@@ -6,9 +6,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import BOOL, Interval, InvalidParameterError, check
+from .._validation import BOOL, NONE, InBody, Interval, InvalidParameterError, check, validated
 
 __all__ = ["calibration_table", "evaluate_recommendations"]
+
+_K = Interval("int", 1, None, "left")
+
+#: The parameters :func:`evaluate_recommendations` and :func:`calibration_table` share.
+JUDGED_SPEC = {
+    "recs": InBody("a DataFrame with the columns 'customer', 'rank' and 'item' (optionally 'expected_days', "
+                   "'bought_before', 'probability' in [0, 1])"),
+    "truth": InBody("a DataFrame with the columns 'customer' and 'unit' (or 'item'), and 'bought_before' "
+                    "with new_only=True"),
+    "k": (_K, NONE),
+    "new_only": BOOL,
+    "customers": InBody("None, or a list of customer labels"),
+}
 
 
 def _judged_rows(recs: pd.DataFrame, truth: pd.DataFrame, k, new_only: bool, customers, owner: str):
@@ -33,10 +46,9 @@ def _judged_rows(recs: pd.DataFrame, truth: pd.DataFrame, k, new_only: bool, cus
         if col not in truth.columns:
             raise InvalidParameterError(
                 f"The 'truth' parameter of {owner} must have a {col!r} column. Got columns {list(truth.columns)}.")
-    if k is None:
+    if k is None:  # the largest rank in recs (``k`` itself is checked by the callers' @validated)
         k = int(recs["rank"].max()) if len(recs) else 1
-    check(owner, "k", k, Interval("int", 1, None, "left"))
-    check(owner, "new_only", new_only, BOOL)
+        check(owner, "k", k, _K)
     if customers is None:
         customers = pd.unique(truth["customer"])
     cust = pd.Index(customers)
@@ -69,6 +81,7 @@ def _mean_over(num: pd.Series, den: pd.Series) -> float:
     return float((num[some] / den[some]).mean()) if some.any() else np.nan
 
 
+@validated(JUDGED_SPEC)
 def evaluate_recommendations(recs: pd.DataFrame, truth: pd.DataFrame, k: int | None = None, *,
                              new_only: bool = False, customers=None) -> pd.Series:
     """Ranking, repeat/explore and probability metrics at ``k`` of
@@ -281,6 +294,15 @@ def _brier(m: pd.DataFrame, hit: np.ndarray) -> dict:
     return dict(zip(keys, (brier, base, 1.0 - brier / base if base > 0 else np.nan)))
 
 
+CALIBRATION_SPEC = {
+    "bins": _K,
+    **JUDGED_SPEC,
+    "recs": InBody("a DataFrame with the columns 'customer', 'rank', 'item' and 'probability' (in [0, 1]; "
+                   "optionally 'expected_days')"),
+}
+
+
+@validated(CALIBRATION_SPEC)
 def calibration_table(recs: pd.DataFrame, truth: pd.DataFrame, k: int | None = None, *,
                       new_only: bool = False, customers=None, bins: int = 10) -> pd.DataFrame:
     """Predicted purchase probability against the observed hit share, in
@@ -337,7 +359,6 @@ def calibration_table(recs: pd.DataFrame, truth: pd.DataFrame, k: int | None = N
     The two rows at 0.4 share the second bin.
     """
     owner = "calibration_table"
-    check(owner, "bins", bins, Interval("int", 1, None, "left"))
     if "probability" not in recs.columns:
         raise InvalidParameterError(
             f"The 'recs' parameter of {owner} must have a 'probability' column. Got columns {list(recs.columns)}.")

@@ -10,13 +10,14 @@ import pandas as pd
 
 from .._lazy import LazyModule
 from .._progress import Steps
-from .._validation import BOOL, NONE, Interval, InvalidParameterError, NotFittedError, Options, check
+from .._validation import (BOOL, FRACTION_OR_COUNT, NONE, InBody, Interval, InvalidParameterError, NotFittedError,
+                           Options, check, user_stacklevel, validate, validated)
 from ..itemsets import MiningLimitWarning, frequent_itemsets
 from ..rules import association_rules
 from ..sequences import follow_ups
 from ..transactions import TransactionMatrix, _ns64, warn_returns_after
-from ._features import (History, _level_log, _need_log, _timedelta, _timestamp, customer_features,
-                        first_purchases, history)
+from ._features import (FEATURES_SPEC, HIERARCHY, HORIZON, LEVEL, LOG, History, _level_log, _need_log,
+                        _timedelta, _timestamp, customer_features, first_purchases, history)
 from ._metrics import evaluate_recommendations
 from ._nbr import tifu_knn, tifu_parts, up_cf
 
@@ -30,6 +31,32 @@ METHODS = ("repeat", "tifu_knn", "cooccurrence", "follow_ups", "rules", "popular
 #: Rankings usable as baselines: the single sources (each padded with
 #: popularity) and the two next-basket methods TIFU-KNN and UP-CF@r.
 BASELINES = ("popularity", "repeat", "cooccurrence", "rules", "follow_ups", "tifu_knn", "up_cf")
+
+_K = Interval("int", 1, None, "left")
+#: A seed as numpy's ``default_rng`` and scikit-learn both take it.
+RANDOM_STATE = (NONE, Interval("int", 0, 2**32 - 1, "both"))
+
+#: The parameters of :class:`Recommender`, in the order its fit checks them
+#: (``recommend`` and ``recommendation_benchmark`` pass them on).
+RECOMMENDER_SPEC = {
+    "horizon": HORIZON,
+    "methods": InBody(f"a non-empty tuple of {', '.join(METHODS)}"),
+    **dict.fromkeys(("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence",
+                     "n_windows", "max_training_rows", "max_iter"), _K),
+    "n_rules": (NONE, _K),
+    "follow_up_support": FRACTION_OR_COUNT,
+    "rule_support": FRACTION_OR_COUNT,
+    "rule_confidence": Interval("real", 0, 1, "both"),
+    "blend": Interval("real", 0, None, "left"),
+    "diversity": Interval("real", 0, None, "left"),
+    "level": LEVEL,
+    "hierarchy": HIERARCHY,
+}
+#: The parameters of a ranking: :meth:`Recommender.recommend`, :func:`recommend`,
+#: :func:`baseline_recommendations`.
+RANKING_SPEC = {"k": _K, "exclude_purchased": BOOL}
+_CUSTOMERS = InBody("None, a customer label or a list of customer labels (those without a purchase "
+                    "before the as-of time get no recommendation, with a warning)")
 
 _CUSTOMER_COLS = ["n_baskets", "frequency", "recency_days", "tenure_days", "n_units", "basket_size",
                   "spend_total", "spend_mean", "ipt_median", "baskets_30d", "baskets_90d"]
@@ -583,16 +610,7 @@ class Recommender:
                 f"Got {self.methods!r} instead.")
         for m in self.methods:
             check(owner, "methods", m, Options(METHODS))
-        for name in ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence",
-                     "n_windows", "max_training_rows", "max_iter"):
-            check(owner, name, getattr(self, name), Interval("int", 1, None, "left"))
-        check(owner, "n_rules", self.n_rules, (NONE, Interval("int", 1, None, "left")))
-        for name in ("follow_up_support", "rule_support"):
-            check(owner, name, getattr(self, name),
-                  (Interval("float", 0, 1, "right"), Interval("int", 1, None, "left")))
-        check(owner, "rule_confidence", self.rule_confidence, Interval("real", 0, 1, "both"))
-        check(owner, "blend", self.blend, Interval("real", 0, None, "left"))
-        check(owner, "diversity", self.diversity, Interval("real", 0, None, "left"))
+        validate(owner, RECOMMENDER_SPEC, {name: getattr(self, name) for name in RECOMMENDER_SPEC})
         return h, tuple(dict.fromkeys(self.methods))
 
     def _params(self):
@@ -678,7 +696,7 @@ class Recommender:
         self.notes_ += [f"source {s!r} skipped: {why}" for s, why in self.sources_.skipped.items()]
         self.notes_ += [f"source {s!r} is partial: {why}" for s, why in self.sources_.partial.items()]
         for note in self.notes_:
-            warnings.warn(f"Recommender.fit: {note}.", UserWarning, stacklevel=4)
+            warnings.warn(f"Recommender.fit: {note}.", UserWarning, stacklevel=user_stacklevel())
         self.asof_ = asof
         self.horizon_ = h
         self.methods_ = methods
@@ -792,8 +810,7 @@ class Recommender:
         owner = "Recommender.recommend"
         if not hasattr(self, "models_"):
             raise NotFittedError(f"{owner} needs a fitted model; call fit(tm) first.")
-        check(owner, "k", k, Interval("int", 1, None, "left"))
-        check(owner, "exclude_purchased", exclude_purchased, BOOL)
+        validate(owner, RANKING_SPEC, {"k": k, "exclude_purchased": exclude_purchased})
         cand = self.candidates_
         src = self.sources_
         if customers is not None:
@@ -844,7 +861,7 @@ def _customer_rows(hist: History, customers, owner: str) -> np.ndarray:
         (rows.append(lookup[c]) if c in lookup else unknown.append(c))
     if unknown:
         warnings.warn(f"{owner}: {len(unknown)} customers have no purchase before the as-of time and "
-                      f"get no recommendation, e.g. {unknown[:3]!r}.", UserWarning, stacklevel=3)
+                      f"get no recommendation, e.g. {unknown[:3]!r}.", UserWarning, stacklevel=user_stacklevel())
     return np.asarray(rows, dtype=np.int64)
 
 
@@ -937,6 +954,19 @@ def _finish(cand: pd.DataFrame, src: _Sources, k: int, model_name: str) -> pd.Da
     return out.reset_index(drop=True)
 
 
+RECOMMEND_SPEC = {
+    "tm": LOG,
+    "customers": _CUSTOMERS,
+    **{name: RECOMMENDER_SPEC[name] for name in ("horizon", "methods", "diversity")},
+    "progress": BOOL,
+    **{name: RECOMMENDER_SPEC[name] for name in ("level", "hierarchy")},
+    "asof": InBody("None (just after the last basket), or a date after the log's first basket"),
+    "random_state": RANDOM_STATE,
+    **RANKING_SPEC,
+}
+
+
+@validated(RECOMMEND_SPEC)
 def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90D", methods=METHODS,
               exclude_purchased: bool = False, asof=None, level="item", hierarchy=None,
               diversity: float = 0.0, random_state: int = 0, progress: bool = False) -> pd.DataFrame:
@@ -1006,6 +1036,23 @@ def recommend(tm: TransactionMatrix, customers=None, k: int = 10, *, horizon="90
 
 # ---------------------------------------------------------------- baselines
 
+_SOURCE_PARAMS = ("n_popular", "n_repeat", "n_tifu", "n_knn", "n_neighbors", "n_cooccurrence", "n_rules",
+                  "follow_up_support", "rule_support", "rule_confidence")
+BASELINE_SPEC = {
+    "tm": LOG,
+    "kind": Options(BASELINES),
+    **RANKING_SPEC,
+    "horizon": HORIZON,
+    "level": LEVEL,
+    "hierarchy": HIERARCHY,
+    "asof": InBody("None (just after the last basket), or a date"),
+    "customers": _CUSTOMERS,
+    "params": InBody("keyword parameters of Recommender; those of the candidate sources are used ("
+                     + ", ".join(_SOURCE_PARAMS) + ")"),
+}
+
+
+@validated(BASELINE_SPEC)
 def baseline_recommendations(tm: TransactionMatrix, kind: str, k: int = 10, *, horizon="90D", asof=None,
                              exclude_purchased: bool = False, customers=None, level="item",
                              hierarchy=None, **params) -> pd.DataFrame:
@@ -1043,9 +1090,6 @@ def baseline_recommendations(tm: TransactionMatrix, kind: str, k: int = 10, *, h
     """
     owner = "baseline_recommendations"
     _need_log(tm, owner)
-    check(owner, "kind", kind, Options(BASELINES))
-    check(owner, "k", k, Interval("int", 1, None, "left"))
-    check(owner, "exclude_purchased", exclude_purchased, BOOL)
     defaults = Recommender(horizon, **params)._params()
     h = _timedelta(owner, "horizon", horizon)
     log = _level_log(tm, level, hierarchy, owner)
@@ -1088,6 +1132,22 @@ def _rank_baseline(src: _Sources, kind: str, k: int, exclude_purchased: bool, ro
     return _finish(cand.assign(score=score), src, k, kind)
 
 
+BENCHMARK_SPEC = {
+    "baselines": InBody(f"a tuple of {', '.join(BASELINES)}"),
+    "tm": LOG,
+    "cutoff": FEATURES_SPEC["cutoff"],
+    "horizon": HORIZON,
+    "level": LEVEL,
+    "hierarchy": HIERARCHY,
+    "k": _K,
+    "random_state": RANDOM_STATE,
+    "progress": BOOL,
+    "params": InBody("keyword parameters of Recommender (but horizon, level, hierarchy and random_state), "
+                     "checked as its fit checks them"),
+}
+
+
+@validated(BENCHMARK_SPEC)
 def recommendation_benchmark(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10,
                              baselines=BASELINES, level="item", hierarchy=None, random_state: int = 0,
                              progress: bool = False, **params) -> pd.DataFrame:

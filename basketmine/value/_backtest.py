@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._validation import InvalidParameterError
+from .._validation import InBody, Interval, InvalidParameterError, user_stacklevel, validated
 from ..transactions import TransactionMatrix, warn_returns_after
 from ._models import BetaGeo, _PurchaseModel, _unit_days
-from ._summary import _period_start_days, _periods, _timestamp, purchases, summary
+from ._summary import OBSERVATION_END, SUMMARY_SPEC, _period_start_days, _periods, _timestamp, purchases, summary
 
 __all__ = ["Backtest", "calibration_holdout"]
 
@@ -54,6 +54,17 @@ class Backtest:
     metrics: pd.Series = field(default_factory=pd.Series)
 
 
+_CALIBRATION_HOLDOUT_SPEC = {
+    "tm": InBody("a TransactionMatrix with customers and times"),
+    "calibration_end": InBody("a date or time before the end of the holdout"),
+    "observation_end": OBSERVATION_END,
+    "model": InBody("None (a BetaGeo), or a BetaGeo, ParetoNBD or NBD"),
+    "freq": SUMMARY_SPEC["freq"], "unit": SUMMARY_SPEC["unit"],
+    "max_frequency": Interval("int", 0, None, "left"),
+}
+
+
+@validated(_CALIBRATION_HOLDOUT_SPEC)
 def calibration_holdout(tm: TransactionMatrix, calibration_end, observation_end=None, *, model=None,
                         freq: str = "D", unit=None, max_frequency: int = 7) -> Backtest:
     """Fit a purchase model on the log up to ``calibration_end`` and compare
@@ -89,7 +100,7 @@ def calibration_holdout(tm: TransactionMatrix, calibration_end, observation_end=
     cal = summary(tm, observation_end=cal_end, freq=freq, unit=unit)
     if (cal["frequency"] == 0).all():
         warnings.warn(f"{owner}: no customer repeats a purchase in the calibration period; the "
-                      f"model has nothing to learn dropout from.", UserWarning, stacklevel=2)
+                      f"model has nothing to learn dropout from.", UserWarning, stacklevel=user_stacklevel())
     model.fit(cal)
     both = full.loc[cal.index]
     hold = (both["frequency"] - cal["frequency"]).astype(np.int64)

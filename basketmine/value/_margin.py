@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import Interval, InvalidParameterError, Options, check
+from .._validation import InBody, Interval, InvalidParameterError, Options, check, user_stacklevel, validated
 from ..transactions import TransactionMatrix
-from ._summary import _PERIODS, _periods, customer_table, last_complete_period, period_label, period_table, purchases
+from ._summary import (MARGIN_RATE, OBSERVATION_END, _PERIODS, _periods, customer_table, last_complete_period,
+                       period_label, period_table, purchases)
 
 __all__ = ["CLASS_THRESHOLDS", "class_table", "customer_classes", "margin_forecast", "margin_history"]
 
@@ -40,13 +41,21 @@ def _expense_table(expenses, labels, period: str, owner: str):
     unknown = [c for c in pd.unique(cust) if c not in lookup]
     if unknown:
         warnings.warn(f"{owner}: {len(unknown)} customers in 'expenses' have no purchases in the log "
-                      f"(e.g. {unknown[0]!r}); they are kept with zero revenue.", UserWarning, stacklevel=3)
+                      f"(e.g. {unknown[0]!r}); they are kept with zero revenue.", UserWarning, stacklevel=user_stacklevel())
         labels = np.concatenate([labels, np.asarray(unknown, dtype=object)])
         lookup.update({c: len(lookup) + k for k, c in enumerate(unknown)})
     codes = np.fromiter((lookup[c] for c in cust), dtype=np.int64, count=len(cust))
     return (codes, _periods(t, period), amount), labels
 
 
+_COSTED_TM = InBody("a TransactionMatrix with customers, times, prices and costs (or give margin_rate)")
+_EXPENSES = InBody("None, or a DataFrame with the columns 'customer', 'time' and 'expense' (>= 0) on every row")
+
+_MARGIN_HISTORY_SPEC = {"tm": _COSTED_TM, "period": Options(_PERIODS), "expenses": _EXPENSES,
+                        "margin_rate": MARGIN_RATE, "observation_end": OBSERVATION_END}
+
+
+@validated(_MARGIN_HISTORY_SPEC)
 def margin_history(tm: TransactionMatrix, period: str = "M", *, expenses=None, margin_rate=None,
                    observation_end=None) -> pd.DataFrame:
     """Margin per customer and period: revenue, product cost, expense.
@@ -87,7 +96,6 @@ def margin_history(tm: TransactionMatrix, period: str = "M", *, expenses=None, m
     Freq: Q-DEC, Name: revenue, dtype: float64
     """
     owner = "margin_history"
-    check(owner, "period", period, Options(_PERIODS))
     p = purchases(tm, owner, observation_end, margin_rate=margin_rate)
     if p.revenue is None or p.cost is None:
         raise InvalidParameterError(
@@ -142,6 +150,18 @@ def _slope(y: np.ndarray) -> float:
 _OVERRIDABLE = ("expected_revenue", "margin_rate", "expected_expense")
 
 
+_MARGIN_FORECAST_SPEC = {
+    "tm": _COSTED_TM, "period": Options(_PERIODS), "periods": Interval("int", 1, None, "left"),
+    "expected_revenue": InBody("None (a StateTransitionForecast), a Series by customer or by "
+                               "(customer, period), or a forecast DataFrame"),
+    "expenses": _EXPENSES, "margin_rate": MARGIN_RATE,
+    "overrides": InBody("None, a dict or a DataFrame indexed by customers of the forecast, setting "
+                        + ", ".join(_OVERRIDABLE)),
+    "observation_end": OBSERVATION_END,
+}
+
+
+@validated(_MARGIN_FORECAST_SPEC)
 def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, *,
                     expected_revenue=None, expenses=None, margin_rate=None, overrides=None,
                     observation_end=None) -> pd.DataFrame:
@@ -180,8 +200,6 @@ def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, 
     [1, 2, 3]
     """
     owner = "margin_forecast"
-    check(owner, "period", period, Options(_PERIODS))
-    check(owner, "periods", periods, Interval("int", 1, None, "left"))
     p = purchases(tm, owner, observation_end, margin_rate=margin_rate)
     if p.revenue is None or p.cost is None:
         raise InvalidParameterError(
@@ -250,7 +268,7 @@ def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, 
     nan_rate = int(np.isnan(base["margin_rate"]).sum())
     if nan_rate:
         warnings.warn(f"{owner}: {nan_rate} customers have no period with revenue (expenses only); "
-                      f"their margin rate and value are NaN unless overridden.", UserWarning, stacklevel=2)
+                      f"their margin rate and value are NaN unless overridden.", UserWarning, stacklevel=user_stacklevel())
     return out
 
 
@@ -278,7 +296,7 @@ def _expected_revenue(er, tm, period, periods, observation_end, customers, fidx,
     missing = int(v.isna().sum())
     if missing:
         warnings.warn(f"{owner}: expected_revenue has no value for {missing} customer-periods; "
-                      f"they are taken as 0.", UserWarning, stacklevel=3)
+                      f"they are taken as 0.", UserWarning, stacklevel=user_stacklevel())
     return v.fillna(0.0).to_numpy()
 
 
@@ -327,6 +345,16 @@ CLASS_THRESHOLDS = {
 }
 
 
+_CUSTOMER_CLASSES_SPEC = {
+    "tm": InBody("a TransactionMatrix with customers and times (and prices, without value=)"),
+    "value": InBody("None, or a Series with a value for every customer"),
+    "observation_end": OBSERVATION_END,
+    "thresholds": InBody("None, or a dict with keys among " + ", ".join(CLASS_THRESHOLDS)),
+    "margin_rate": MARGIN_RATE,
+}
+
+
+@validated(_CUSTOMER_CLASSES_SPEC)
 def customer_classes(tm: TransactionMatrix, value=None, *, observation_end=None, thresholds=None,
                      margin_rate=None) -> pd.DataFrame:
     """Loyal, potential, marginal and lost customers, and value tiers.
@@ -417,6 +445,11 @@ def customer_classes(tm: TransactionMatrix, value=None, *, observation_end=None,
     return out
 
 
+_CLASS_TABLE_SPEC = {"classes": InBody("a DataFrame of customer_classes (a 'value' column)"),
+                     "by": InBody("columns of classes, such as ('customer_class', 'value_tier')")}
+
+
+@validated(_CLASS_TABLE_SPEC)
 def class_table(classes: pd.DataFrame, by=("customer_class",)) -> pd.DataFrame:
     """Size and share of value of each class (or class x tier with
     ``by=("customer_class", "value_tier")``).

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, NotFittedError, check, unitless_duration
+from .._validation import Interval, InvalidParameterError, NotFittedError, check, unitless_duration, user_stacklevel
 from ..transactions import TransactionMatrix
 from ._summary import _UNIT_DAYS, summary
 
@@ -246,16 +246,16 @@ class _Model:
             warnings.warn(f"{owner}: {edge} ran to the bound of its range ({_BOUNDS_TEXT}): the "
                           f"likelihood keeps rising towards 0 or infinity there, so there is no finite "
                           f"optimum (for dropout parameters: hardly anyone is seen to leave; the NBD "
-                          f"fits as well).", ConvergenceWarning, stacklevel=2)
+                          f"fits as well).", ConvergenceWarning, stacklevel=user_stacklevel())
         elif not self.converged_:
             warnings.warn(f"{owner} did not converge ({res.message}); parameters "
                           f"{dict(self.params_.round(4))} may not maximise the likelihood.",
-                          ConvergenceWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=user_stacklevel())
         elif (params < 1e-3).any():
             low = {k: float(v) for k, v in self.params_.items() if v < 1e-3}
             warnings.warn(f"{owner}: {low} is at the edge of its range; the data barely identify "
                           f"it (for dropout parameters: hardly anyone is seen to leave).",
-                          ConvergenceWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=user_stacklevel())
         return self
 
     @property
@@ -268,7 +268,7 @@ class _Model:
             cov = self._covariance(*self._fit_data)
             if not np.isfinite(cov).all():
                 warnings.warn(f"{type(self).__name__}: the likelihood is flat in some direction at "
-                              f"the optimum; the standard errors are NaN.", ConvergenceWarning, stacklevel=2)
+                              f"the optimum; the standard errors are NaN.", ConvergenceWarning, stacklevel=user_stacklevel())
             self._cov = pd.DataFrame(cov, index=self.params_.index, columns=self.params_.index)
         return self._cov
 

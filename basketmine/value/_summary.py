@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import NONE, InBody, Interval, InvalidParameterError, Options, check, validated
+from .._validation import NONE, InBody, Interval, InvalidParameterError, Options, user_stacklevel, validated
 from ..transactions import TransactionMatrix
 
 _FREQS = ("D", "W", "M")
@@ -63,14 +63,13 @@ def purchases(tm: TransactionMatrix, owner: str, observation_end=None, *,
             f"The 'tm' parameter of {owner} must be a TransactionMatrix. Got {type(tm).__name__} instead.")
     tm._need_customers(owner)
     tm._need_times(owner)
-    if margin_rate is not None:
-        check(owner, "margin_rate", margin_rate, Interval("real", None, 1, "right"))
+    # margin_rate: checked by the public callers' declarations (MARGIN_RATE)
     cc = tm.customer_codes
     keep = cc >= 0
     without = int((~keep).sum())
     if without:
         warnings.warn(f"{owner}: {without} baskets have no customer and are left out.",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=user_stacklevel())
     t = tm.times
     if observation_end is None:
         end = pd.Timestamp(t[keep].max()) if keep.any() else pd.Timestamp(t.max())
@@ -90,7 +89,7 @@ def purchases(tm: TransactionMatrix, owner: str, observation_end=None, *,
         bad = np.isnan(line_rev)
         if bad[keep[b_of_line]].any():
             warnings.warn(f"{owner}: {int(bad[keep[b_of_line]].sum())} lines have no price and "
-                          f"count as 0 revenue.", UserWarning, stacklevel=3)
+                          f"count as 0 revenue.", UserWarning, stacklevel=user_stacklevel())
         rev = np.bincount(b_of_line, weights=np.where(bad, 0.0, line_rev), minlength=tm.n_baskets)
         if tm.cost is not None:
             q = tm.quantity if tm.quantity is not None else 1.0
@@ -190,6 +189,11 @@ def _span(start_days: np.ndarray, end_days: np.ndarray, first_ord, end_ord, freq
     return (end_days - start_days) / _UNIT_DAYS[unit]
 
 
+#: Declarations shared by the customer-value functions.
+OBSERVATION_END = InBody("None (the last purchase), or a date or time not before the first purchase")
+MARGIN_RATE = (NONE, Interval("real", None, 1, "right"))
+_PRICED_TM = InBody("a TransactionMatrix with customers, times and prices")
+
 SUMMARY_SPEC = {"tm": InBody("a TransactionMatrix with customers and times"),
                 "observation_end": InBody("None, or a time at or after the last basket"),
                 "freq": Options(_FREQS), "unit": (NONE, Options(tuple(_UNIT_DAYS)))}
@@ -285,7 +289,7 @@ def _summary_of(p: Purchases, freq: str, unit, owner: str) -> pd.DataFrame:
         if nonpos:
             warnings.warn(f"{owner}: {nonpos} customer-periods have a purchase value <= 0 "
                           f"(free items or net returns); they count as purchases.",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=user_stacklevel())
     out["first_purchase"] = first_t[present].view("datetime64[ns]")
     out["last_purchase"] = last_t[present].view("datetime64[ns]")
     out["n_baskets"] = n_baskets[present]
@@ -348,6 +352,12 @@ def _scores(x: pd.Series, bins: int, ascending: bool) -> np.ndarray:
     return (rank * bins // max(len(x), 1)) + 1
 
 
+_RFM_SPEC = {"tm": _PRICED_TM, "observation_end": OBSERVATION_END,
+             "bins": Interval("int", 2, 10, "both"),
+             "segments": InBody("a sequence of (name, (r_lo, r_hi), (f_lo, f_hi)) with scores 1..5")}
+
+
+@validated(_RFM_SPEC)
 def rfm(tm: TransactionMatrix, observation_end=None, bins: int = 5, segments=RFM_SEGMENTS) -> pd.DataFrame:
     """Recency, frequency and monetary scores and named segments.
 
@@ -377,7 +387,6 @@ def rfm(tm: TransactionMatrix, observation_end=None, bins: int = 5, segments=RFM
     Name: count, dtype: int64
     """
     owner = "rfm"
-    check(owner, "bins", bins, Interval("int", 2, 10, "both"))
     segs = _check_segments(owner, segments)
     table, p = customer_table(tm, owner, observation_end)
     if "revenue" not in table:
@@ -389,7 +398,7 @@ def rfm(tm: TransactionMatrix, observation_end=None, bins: int = 5, segments=RFM
     low = int((df["monetary"] <= 0).sum())
     if low:  # returns or free lines: they are scored, lowest, but say so
         warnings.warn(f"{owner}: {low} customers have zero or negative total spend (returns, free lines); "
-                      f"they get the lowest monetary score.", UserWarning, stacklevel=2)
+                      f"they get the lowest monetary score.", UserWarning, stacklevel=user_stacklevel())
     df["R"] = _scores(df["recency"], bins, ascending=False)
     df["F"] = _scores(df["frequency"], bins, ascending=True)
     df["M"] = _scores(df["monetary"], bins, ascending=True)
@@ -427,6 +436,11 @@ def _spend(tm, owner, observation_end, margin_rate=None):
     return table.iloc[order], p
 
 
+_MONETARY_DECILES_SPEC = {"tm": _PRICED_TM, "n": Interval("int", 2, None, "left"),
+                          "observation_end": OBSERVATION_END, "margin_rate": MARGIN_RATE}
+
+
+@validated(_MONETARY_DECILES_SPEC)
 def monetary_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None,
                      margin_rate=None) -> pd.DataFrame:
     """Revenue (and profit) by each ``1/n`` of customers, top spenders first.
@@ -451,7 +465,6 @@ def monetary_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None,
     5               2      5.0       0.025773
     """
     owner = "monetary_deciles"
-    check(owner, "n", n, Interval("int", 2, None, "left"))
     table, _ = _spend(tm, owner, observation_end, margin_rate)
     N = len(table)
     size, extra = divmod(N, n)
@@ -473,6 +486,11 @@ def monetary_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None,
     return out
 
 
+_PURCHASE_DECILES_SPEC = {"tm": _PRICED_TM, "n": Interval("int", 2, None, "left"),
+                          "observation_end": OBSERVATION_END}
+
+
+@validated(_PURCHASE_DECILES_SPEC)
 def purchase_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None) -> pd.DataFrame:
     """How many customers make each ``1/n`` of revenue, top spenders first.
 
@@ -492,7 +510,6 @@ def purchase_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None) -
     2                      9             0.9
     """
     owner = "purchase_deciles"
-    check(owner, "n", n, Interval("int", 2, None, "left"))
     table, _ = _spend(tm, owner, observation_end)
     rev = table["revenue"].to_numpy()
     tot = rev.sum()
@@ -510,6 +527,10 @@ def purchase_deciles(tm: TransactionMatrix, n: int = 10, observation_end=None) -
     return out
 
 
+_PARETO_CURVE_SPEC = {"tm": _PRICED_TM, "observation_end": OBSERVATION_END}
+
+
+@validated(_PARETO_CURVE_SPEC)
 def pareto_curve(tm: TransactionMatrix, observation_end=None) -> pd.DataFrame:
     """The Pareto (concentration) curve: cumulative share of revenue against
     cumulative share of customers, top spenders first, from (0, 0) to (1, 1).
@@ -542,6 +563,11 @@ def pareto_curve(tm: TransactionMatrix, observation_end=None) -> pd.DataFrame:
     return out
 
 
+_REVENUE_SHARE_SPEC = {"tm": _PRICED_TM, "top": Interval("real", 0, 1, "both"),
+                       "observation_end": OBSERVATION_END}
+
+
+@validated(_REVENUE_SHARE_SPEC)
 def revenue_share(tm: TransactionMatrix, top: float = 0.2, observation_end=None) -> float:
     """Share of revenue brought by the top ``top`` fraction of customers
     (by spend), read off the Pareto curve with linear interpolation.
@@ -554,6 +580,5 @@ def revenue_share(tm: TransactionMatrix, top: float = 0.2, observation_end=None)
     >>> round(bm.value.revenue_share(tm, 0.2), 4)   # the top 20% bring 77% of sales
     0.7732
     """
-    check("revenue_share", "top", top, Interval("real", 0, 1, "both"))
     c = pareto_curve(tm, observation_end)
     return float(np.interp(top, c["customer_share"], c["revenue_share"]))
