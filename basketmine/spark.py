@@ -241,17 +241,17 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     c = {name: F.col(col) for name, col in cols.items() if col is not None}
     x = df.select(*[c[n].alias(n) for n in c], F.monotonically_increasing_id().alias("pos"))
     if time is not None:
-        x = x.withColumn("_t", F.col("time").cast("timestamp"))
+        x = x.withColumn("_t", F.expr("try_cast(`time` AS TIMESTAMP)"))  # unreadable: null, counted
     for name in ("quantity", "price", "cost"):
         if name in c:
-            x = x.withColumn(f"_{name[0]}", F.col(name).cast("double"))
+            x = x.withColumn(f"_{name[0]}", F.expr(f"try_cast(`{name}` AS DOUBLE)"))  # non-numeric: null, counted
     # the reason each row is dropped, in from_frame's order (first that applies)
     reasons = [(F.col("basket").isNull(), f"missing basket id ({basket!r})"),
                (F.col("item").isNull(), f"missing item ({item!r})")]
     if time is not None:
         reasons.append((F.col("_t").isNull(), f"missing or unreadable time ({time!r})"))
+    inf = float("inf")
     if quantity is not None:
-        inf = float("inf")
         reasons += [(F.col("_q").isNull() | F.isnan("_q"), f"missing or non-numeric quantity ({quantity!r})"),
                     (F.col("_q").isin(inf, -inf), f"infinite quantity ({quantity!r})"),
                     (F.col("_q") == 0, "zero quantity")]
@@ -268,6 +268,12 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
     if customer is not None:
         has_ids = F.col("_why").isNull() | (F.col("_why") >= 2)
         aggs.append(F.sum(F.when(has_ids & F.col("customer").isNull(), 1).otherwise(0)).alias("no_customer"))
+    worth = [(name, col) for name, col in (("price", price), ("cost", cost)) if col is not None]
+    for name, _ in worth:  # an infinite price would make every total infinite: read as missing, as locally
+        v = F.col(f"_{name[0]}")
+        x = x.withColumn(f"_inf_{name}", v.isin(inf, -inf))
+        x = x.withColumn(f"_{name[0]}", F.when(v.isin(inf, -inf), F.lit(float("nan"))).otherwise(v))
+        aggs.append(F.sum(F.when(kept & F.col(f"_inf_{name}"), 1).otherwise(0)).alias(f"inf_{name}"))
     if price is not None:
         aggs.append(F.sum(F.when(kept & (F.col("_p").isNull() | F.isnan("_p")), 1).otherwise(0))
                     .alias("no_price"))
@@ -278,10 +284,12 @@ def transactions(df, basket, item, customer=None, time=None, quantity=None, pric
         if k == 1 and customer is not None:  # counted among the rows with a basket and an item
             report.add(f"missing customer ({customer!r}); basket kept without customer",
                        int(counts["no_customer"] or 0), "note")
+    for name, col in worth:
+        report.add(f"infinite {name} ({col!r}); line kept with NaN {name}", int(counts[f"inf_{name}"] or 0), "note")
     if price is not None:
         report.add(f"missing or non-numeric price ({price!r}); line kept with NaN price",
                    int(counts["no_price"] or 0), "note")
-    x = x.where(kept)
+    x = x.where(kept).drop(*[f"_inf_{name}" for name, _ in worth])
     netted = None
     if cancellations == "net":
         x, netted = _net(x, report, F, T)
