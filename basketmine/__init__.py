@@ -3,6 +3,7 @@
 Market-basket and sequence mining from a shop's transaction log.  Encode the
 log once as a :class:`TransactionMatrix`, then mine it.
 """
+from ._show import inspect
 from ._validation import InvalidParameterError, NotFittedError
 from .io import read_baskets, read_cdnow, read_csv, read_fimi, read_parquet, read_spmf, write_fimi, write_spmf
 from .itemset_array import ItemsetArray, ItemsetDtype, SequenceArray, SequenceDtype
@@ -10,7 +11,7 @@ from .itemsets import MiningLimitError, MiningLimitWarning, frequent_itemsets
 from .rules import association_rules, rule_value
 from .sequences import follow_ups, sequential_patterns
 from .transactions import CleaningReport, CustomerSequences, TransactionMatrix
-from . import models, report, value
+from . import models, plot, report, value
 from .models import compare, recommend
 
 __version__ = "0.1.0"
@@ -31,6 +32,7 @@ __all__ = sorted([
     "compare",
     "follow_ups",
     "frequent_itemsets",
+    "inspect",
     "read_baskets",
     "read_cdnow",
     "read_csv",

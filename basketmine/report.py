@@ -3,6 +3,7 @@ needed to view it (inline SVG plots, inline script for sortable tables)."""
 from __future__ import annotations
 
 import html
+import re
 import warnings
 
 import numpy as np
@@ -22,7 +23,9 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f3f3f3;cursor:pointer}
-td.l,th.l{text-align:left}.note{color:#666;font-size:.9em}svg{background:#fff}
+td.l,th.l{text-align:left}.note{color:#666;font-size:.9em}svg{background:#fff;max-width:100%;height:auto}
+.say{font-size:1.05em;background:#f6f8fb;border-left:4px solid #4c72b0;padding:.5em .8em}
+figure.plot{margin:1em 0}details{margin:.5em 0}summary{cursor:pointer;color:#4c72b0}
 """
 
 _JS = """
@@ -44,7 +47,7 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 def _table(df: pd.DataFrame, sortable: bool = True, digits: int = 3, index: bool = False) -> str:
     if index:
         df = df.reset_index()
-    head = "".join(f'<th class="{"l" if df[c].dtype == object else ""}">{html.escape(str(c))}</th>'
+    head = "".join(f'<th class="{"" if pd.api.types.is_numeric_dtype(df[c]) else "l"}">{html.escape(str(c))}</th>'
                    for c in df.columns)
     rows = []
     for rec in df.itertuples(index=False):
@@ -64,95 +67,64 @@ def _table(df: pd.DataFrame, sortable: bool = True, digits: int = 3, index: bool
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _scale(v, lo, hi, a, b):
-    v = np.asarray(v, dtype=float)
-    return a + (v - lo) / (hi - lo if hi > lo else 1.0) * (b - a)
+def _figure(ax, name: str) -> str:
+    """An Axes' figure as inline SVG: text kept as text (readable, searchable),
+    ids salted by ``name`` so that figures on one page do not share them."""
+    import io
+
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": name, "font.size": 9}):
+        ax.figure.savefig(buf, format="svg", bbox_inches="tight")
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]
+    # inline in HTML: no namespaces or metadata (their URIs name, never fetch, but the page holds no address)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg).replace("xlink:href", "href")
+    return f'<figure class="plot" id="fig-{name}">{svg}</figure>'
 
 
-def _axes(w, h, m, xlabel, ylabel, xr, yr) -> str:
-    out = [f'<line x1="{m}" y1="{h - m}" x2="{w - m / 2}" y2="{h - m}" stroke="#333"/>',
-           f'<line x1="{m}" y1="{m / 2}" x2="{m}" y2="{h - m}" stroke="#333"/>',
-           f'<text x="{w / 2}" y="{h - 6}" text-anchor="middle" font-size="12">{html.escape(xlabel)}</text>',
-           f'<text x="12" y="{h / 2}" text-anchor="middle" font-size="12" '
-           f'transform="rotate(-90 12 {h / 2})">{html.escape(ylabel)}</text>']
-    for frac in (0, 0.5, 1):
-        xv = xr[0] + frac * (xr[1] - xr[0])
-        yv = yr[0] + frac * (yr[1] - yr[0])
-        x = m + frac * (w - 1.5 * m)
-        y = (h - m) - frac * (h - 1.5 * m)
-        out.append(f'<text x="{x}" y="{h - m + 14}" text-anchor="middle" font-size="10">{xv:.3g}</text>')
-        out.append(f'<text x="{m - 4}" y="{y + 3}" text-anchor="end" font-size="10">{yv:.3g}</text>')
-    return "".join(out)
+def _say(text: str) -> str:
+    """The section's plain-language sentence: what it shows and what to do with it."""
+    return f'<p class="say">{text}</p>'
 
 
-def _scatter(x, y, c, xlabel, ylabel, clabel, w=520, h=360, m=50) -> str:
-    x, y, c = (np.asarray(a, float) for a in (x, y, c))
-    if len(x) == 0:
-        return '<p class="note">nothing to plot</p>'
-    xr, yr, cr = (np.nanmin(x), np.nanmax(x)), (np.nanmin(y), np.nanmax(y)), (np.nanmin(c), np.nanmax(c))
-    px = _scale(x, *xr, m, w - m / 2)
-    py = _scale(y, *yr, h - m, m / 2)
-    t = _scale(c, *cr, 0, 1)
-    pts = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="rgb({int(40 + 200 * k)},60,{int(220 - 180 * k)})" '
-                  f'fill-opacity=".75"><title>{xlabel} {u:.4g}, {ylabel} {v:.4g}, {clabel} {z:.3g}</title></circle>'
-                  for a, b, k, u, v, z in zip(px, py, t, x, y, c))
-    legend = (f'<text x="{w - m / 2}" y="{m / 2 - 4}" text-anchor="end" font-size="11">colour: {clabel} '
-              f'{cr[0]:.3g} (blue) .. {cr[1]:.3g} (red)</text>')
-    return f'<svg width="{w}" height="{h}" role="img">{_axes(w, h, m, xlabel, ylabel, xr, yr)}{pts}{legend}</svg>'
+def _all(df: pd.DataFrame, what: str, limit: int = 2000) -> str:
+    """The full table behind a "show all" toggle (the first ``limit`` rows)."""
+    more = f" (the first {limit:,})" if len(df) > limit else ""
+    return (f"<details><summary>show all {len(df):,} {what}{more}</summary>"
+            f"{_table(df.head(limit))}</details>")
 
 
-def _lines(index, series: dict, xlabel, ylabel, bands: dict | None = None, w=520, h=300, m=50) -> str:
-    n = len(index)
-    vals = [np.asarray(v, float) for v in series.values()]
-    for lo, hi in (bands or {}).values():
-        vals += [np.asarray(lo, float), np.asarray(hi, float)]
-    allv = np.concatenate(vals) if vals else np.array([0.0])
-    yr = (min(0.0, np.nanmin(allv)), np.nanmax(allv))
-    xs = _scale(np.arange(n), 0, max(n - 1, 1), m, w - m / 2)
-    out = []
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
-    for i, (name, (lo, hi)) in enumerate((bands or {}).items()):
-        top = _scale(hi, *yr, h - m, m / 2)
-        bot = _scale(lo, *yr, h - m, m / 2)
-        poly = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, top)) + " " + \
-            " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs[::-1], bot[::-1]))
-        out.append(f'<polygon points="{poly}" fill="#1f77b4" fill-opacity=".12"><title>{html.escape(name)}'
-                   f'</title></polygon>')
-    for i, (name, v) in enumerate(series.items()):
-        ys = _scale(v, *yr, h - m, m / 2)
-        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys) if b == b)
-        col = colours[i % len(colours)]
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{col}" stroke-width="2"/>')
-        out.append(f'<text x="{w - m / 2}" y="{m / 2 + 12 * i}" text-anchor="end" font-size="11" '
-                   f'fill="{col}">{html.escape(name)}</text>')
-    return (f'<svg width="{w}" height="{h}" role="img">{_axes(w, h, m, xlabel, ylabel, (0, max(n - 1, 1)), yr)}'
-            f'{"".join(out)}</svg>')
+def _best_per_itemset(rules: pd.DataFrame) -> pd.DataFrame:
+    """One rule per itemset (antecedent and consequent together): the one
+    with the highest lift, then confidence.  Rules that only shuffle the same
+    items between the two sides are one finding."""
+    key = [frozenset(a) | frozenset(c) for a, c in zip(rules["antecedents"], rules["consequents"])]
+    order = rules.assign(_k=key).sort_values(["lift", "confidence"], ascending=False, kind="stable")
+    return order[~order["_k"].duplicated()].drop(columns="_k")
 
 
-def _graph(rules: pd.DataFrame, w=520, h=420) -> str:
-    """Items on a circle, an arrow per rule from antecedent items to the consequent."""
-    if rules.empty:
-        return '<p class="note">no rule to draw</p>'
-    items = sorted({str(i) for s in list(rules["antecedents"]) + list(rules["consequents"]) for i in s})
-    ang = np.linspace(0, 2 * np.pi, len(items), endpoint=False)
-    r = min(w, h) / 2 - 70
-    pos = {it: (w / 2 + r * np.cos(a), h / 2 + r * np.sin(a)) for it, a in zip(items, ang)}
-    lift = rules["lift"].to_numpy(float)
-    lw = _scale(lift, lift.min(), lift.max(), 1, 4)
-    out = ['<defs><marker id="arr" markerWidth="8" markerHeight="8" refX="8" refY="3" orient="auto">'
-           '<path d="M0,0 L8,3 L0,6 z" fill="#888"/></marker></defs>']
-    for (a_set, c_set, li), width in zip(zip(rules["antecedents"], rules["consequents"], lift), lw):
-        for a in a_set:
-            for c in c_set:
-                (x1, y1), (x2, y2) = pos[str(a)], pos[str(c)]
-                out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#888" '
-                           f'stroke-width="{width:.1f}" marker-end="url(#arr)"><title>{html.escape(str(a))} -> '
-                           f'{html.escape(str(c))}, lift {li:.2f}</title></line>')
-    for it, (x, y) in pos.items():
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#1f77b4"/>'
-                   f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="10">'
-                   f'{html.escape(it[:24])}</text>')
-    return f'<svg width="{w}" height="{h}" role="img">{"".join(out)}</svg>'
+def _trusted(fu: pd.DataFrame, min_customers: int, significance: float) -> pd.DataFrame:
+    """Follow-ups bought by at least ``min_customers`` customers and more
+    often than the base rate: a one-sided binomial test of the customers
+    against the antecedent's customers at the base rate, Benjamini-Hochberg
+    adjusted over every follow-up, at ``significance``."""
+    from scipy.stats import binom
+
+    from .rules import _adjust
+
+    if fu.empty:
+        return fu.assign(p_adjusted=pd.Series(dtype=float))
+    p = binom.sf(fu["customers"].to_numpy() - 1, fu["antecedent_customers"].to_numpy(), fu["base_rate"].to_numpy())
+    adj = _adjust(np.asarray(p, dtype=float), "fdr_bh")
+    out = fu.assign(p_adjusted=adj)
+    return out[(out["customers"] >= min_customers) & (out["p_adjusted"] <= significance)]
+
+
+def _weeks(days: float) -> str:
+    return f"{days / 7:.0f}" if days >= 14 else f"{days:.0f} days"
 
 
 def _section(sid: str, title: str, body: str) -> str:
@@ -165,17 +137,24 @@ def _skip(why: str) -> str:
 
 def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report", min_support=0.01,
            min_confidence: float = 0.3, within="90D", follow_up_support=0.01, cutoff=None, horizon="90D",
-           top: int = 30, progress: bool = False) -> str:
+           top: int = 30, min_customers: int = 10, significance: float = 0.05, progress: bool = False) -> str:
     """Write one self-contained HTML page about the log and return it.
 
-    Sections (ids in :data:`SECTIONS`): the cleaning report; top cross-sell
-    rules (sortable table, support-confidence scatter coloured by lift); a
-    rule graph of the top rules; top follow-ups within ``within`` with their
-    lag quartiles; the Pareto curve and decile tables; the RFM grid and
-    customer classes; the model comparison at ``cutoff`` (default: the end
-    of the log minus ``horizon``); weekly forecasts with intervals for the
-    top items.  A section that the log cannot feed (no customers, no
-    prices, too short a log) says why instead.
+    Each section opens with a plain sentence saying what it shows and what
+    to do with it; its figures are :mod:`basketmine.plot`'s, inline as SVG
+    (text kept as text).  Sections (ids in :data:`SECTIONS`): the cleaning
+    report; cross-sell rules, one per itemset (the one with the highest
+    lift; every rule behind "show all"), with the support-confidence
+    scatter coloured by lift; the rule graph of the top 30 and the grouped
+    matrix; the follow-ups within ``within`` that at least
+    ``min_customers`` customers bought and that beat the base rate (a
+    one-sided binomial test, Benjamini-Hochberg adjusted at
+    ``significance``), with their lags; the Pareto curve and deciles; the
+    RFM grid and customer classes; the model comparison at ``cutoff``
+    (default: the end of the log minus ``horizon``) with ROC curves and
+    segment profiles; weekly forecasts with intervals for the top items.
+    A section that the log cannot feed (no customers, no prices, too short
+    a log) says why instead.  The page needs no network.
 
     Examples
     --------
@@ -196,9 +175,13 @@ def report(tm: TransactionMatrix, path=None, *, title: str = "basketmine report"
         raise InvalidParameterError(
             f"The 'tm' parameter of {owner} must be a TransactionMatrix. Got {type(tm).__name__} instead.")
     check(owner, "top", top, Interval("int", 1, None, "left"))
-    with Steps("report", 4, progress) as say:
+    check(owner, "min_customers", min_customers, Interval("int", 1, None, "left"))
+    check(owner, "significance", significance, Interval("float", 0, 1, "right"))
+    from .plot import _offscreen
+    with Steps("report", 4, progress) as say, _offscreen():
         page = _page(tm, say, title=title, min_support=min_support, min_confidence=min_confidence,
-                     within=within, follow_up_support=follow_up_support, cutoff=cutoff, horizon=horizon, top=top)
+                     within=within, follow_up_support=follow_up_support, cutoff=cutoff, horizon=horizon, top=top,
+                     min_customers=min_customers, significance=significance)
     if path is not None:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(page)
@@ -215,12 +198,18 @@ def _limits(caught) -> str:
 
 
 def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_support, cutoff, horizon,
-          top) -> str:
+          top, min_customers, significance) -> str:
     import basketmine as bm
+
+    from . import plot as bmp
 
     parts = []
     rep = tm.report.to_frame()
-    parts.append(_section("cleaning", "Cleaning report", f"<p>{html.escape(repr(tm))}</p>" + _table(rep)))
+    dropped = tm.report.rows_dropped
+    parts.append(_section("cleaning", "Cleaning report", _say(
+        f"{tm.report.rows_in:,} rows were read and became {tm.n_baskets:,} baskets of {tm.n_items:,} items; "
+        f"{dropped:,} rows were not used. Each reason is counted below: check that none of them is a surprise.")
+        + f'<p class="note">{html.escape(repr(tm))}</p>' + _table(rep)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         its = bm.frequent_itemsets(tm, min_support, max_itemsets=2_000_000)
@@ -228,12 +217,28 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
     limits = _limits(caught)
     say(f"{len(rules)} rules")
     rules = rules.sort_values(["lift", "confidence"], ascending=False, kind="stable")
-    shown = rules.head(top)[["antecedents", "consequents", "support", "confidence", "lift", "count"]]
-    body = (limits + f"<p>{len(rules):,} rules with support &ge; {min_support} and confidence &ge; "
-            f"{min_confidence}; the top {len(shown)} by lift. Click a column to sort.</p>" + _table(shown) +
-            _scatter(rules["support"], rules["confidence"], rules["lift"], "support", "confidence", "lift"))
-    parts.append(_section("rules", "Cross-sell rules", body))
-    parts.append(_section("rule-graph", "Rule graph", _graph(rules.head(min(top, 20)))))
+    cols = ["antecedents", "consequents", "support", "confidence", "lift", "count"]
+    best = _best_per_itemset(rules)
+    if len(rules):
+        r0 = best.iloc[0]
+        lead = _say(f"The strongest cross-sell: baskets holding <b>{html.escape(_items(r0['antecedents']))}</b> also "
+                    f"hold <b>{html.escape(_items(r0['consequents']))}</b> in {r0['confidence']:.0%} of cases, "
+                    f"{r0['lift']:.1f} times as often as baskets in general. Place or suggest such items together.")
+        body = (lead + limits + f"<p>{len(rules):,} rules with support &ge; {min_support} and confidence &ge; "
+                f"{min_confidence}, from {len(best):,} itemsets. Below, one rule per itemset (the one with the "
+                f"highest lift), the top {min(top, len(best))}; click a column to sort.</p>"
+                + _table(best.head(top)[cols]) + _all(rules[cols], "rules")
+                + _figure(bmp.rules_scatter(rules), "rules-scatter"))
+        graph = best.head(min(top, 30))
+        parts.append(_section("rules", "Cross-sell rules", body))
+        parts.append(_section("rule-graph", "Rule graph", _say(
+            "Each line joins items in a basket (left) to an item they bring along (right); brighter lines are "
+            "stronger rules, thicker ones more common. Items with many lines are the hubs of cross-selling.")
+            + _figure(bmp.rules_graph(graph), "rule-graph") + _figure(bmp.rules_matrix(rules), "rule-matrix")))
+    else:
+        parts.append(_section("rules", "Cross-sell rules", limits + _skip(
+            f"no rule has support >= {min_support} and confidence >= {min_confidence}")))
+        parts.append(_section("rule-graph", "Rule graph", _skip("no rule to draw")))
     has_customers = tm.customer_codes is not None and tm.times is not None
     has_prices = tm.price is not None
     lacking = [w for w, ok in (("customers", tm.customer_codes is not None), ("times", tm.times is not None),
@@ -249,21 +254,29 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
             fu = bm.follow_ups(tm.select(tm.customer_codes >= 0), within=within, min_support=follow_up_support)
         fu_limits = _limits(caught)
         say(f"{len(fu)} follow-ups")
-        view = fu.head(top)[["antecedents", "consequent", "customers", "confidence", "lift", "lag_days_q1",
-                             "lag_days_median", "lag_days_q3"]]
-        span = max(float(view["lag_days_q3"].max()) if len(view) else 1.0, 1.0)
-        px = 290.0 / span
-        lag = "".join(
-            f'<div class="l"><span style="display:inline-block;width:240px">{html.escape(", ".join(map(str, a)))}'
-            f' &rarr; {html.escape(str(c))}</span><svg width="300" height="12"><rect x="{q1 * px:.1f}" y="2" '
-            f'width="{max((q3 - q1) * px, 1):.1f}" height="8" fill="#9ecae1"/><line x1="{m * px:.1f}" '
-            f'x2="{m * px:.1f}" y1="0" y2="12" stroke="#08519c" stroke-width="2"/></svg></div>'
-            for a, c, q1, m, q3 in zip(view["antecedents"], view["consequent"], view["lag_days_q1"],
-                                       view["lag_days_median"], view["lag_days_q3"]))
-        parts.append(_section("follow-ups", f"Follow-ups within {within}",
-                              fu_limits + f"<p>{len(fu):,} follow-ups; the top {len(view)} by confidence, with the "
-                              f"quartiles of the days from A to B (bars: 1st to 3rd quartile, line: median; "
-                              f"scale 0 to {span:.0f} days).</p>" + _table(view) + lag))
+        sure = _trusted(fu, min_customers, significance).sort_values(["lift", "customers"], ascending=False,
+                                                                      kind="stable")
+        trust = (f"Shown: the {len(sure):,} of {len(fu):,} follow-ups bought by at least {min_customers} customers "
+                 f"and more often than after any purchase (one-sided binomial test against the base rate, "
+                 f"Benjamini-Hochberg adjusted, at {significance}).")
+        fcols = ["antecedents", "consequent", "customers", "confidence", "base_rate", "lift", "lag_days_q1",
+                 "lag_days_median", "lag_days_q3", "p_adjusted"]
+        if len(sure):
+            f0 = sure.iloc[0]
+            lead = _say(f"Customers who buy <b>{html.escape(_items(f0['antecedents']))}</b> tend to buy "
+                        f"<b>{html.escape(str(f0['consequent']))}</b> "
+                        + (f"within {_weeks(f0['lag_days_q1'])}&ndash;{_weeks(f0['lag_days_q3'])} weeks"
+                           if f0["lag_days_q1"] >= 14 else
+                           f"within {f0['lag_days_q1']:.0f}&ndash;{f0['lag_days_q3']:.0f} days")
+                        + f" ({f0['confidence']:.0%} of them, {f0['lift']:.1f} times the base rate): a reminder "
+                          f"in that window reaches them when they are ready.")
+            body = (lead + fu_limits + f"<p>{trust}</p>" + _table(sure.head(top)[fcols[:-1]])
+                    + _figure(bmp.follow_up_lags(sure, top=min(top, 20)), "follow-up-lags")
+                    + _all(fu[fcols[:-1]], "follow-ups, untested"))
+        else:
+            body = fu_limits + f"<p>{trust}</p>" + _skip("no follow-up passes that test on this log") \
+                + (_all(fu[fcols[:-1]], "follow-ups, untested") if len(fu) else "")
+        parts.append(_section("follow-ups", f"Follow-ups within {within}", body))
     else:
         parts.append(_section("follow-ups", "Follow-ups", _skip(no("customers", "times"))))
         say("no follow-ups")
@@ -275,18 +288,19 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
             pdec = bm.value.purchase_deciles(tm)
             r = bm.value.rfm(tm)
             cls = bm.value.customer_classes(tm)
-        curve = _lines(pc.index if len(pc) < 400 else pc.index[:: max(1, len(pc) // 400)],
-                       {"share of revenue": pc.iloc[:: max(1, len(pc) // 400), -1].to_numpy()},
-                       "customers, by spend", "cumulative share")
-        parts.append(_section("pareto", "Pareto curve and deciles", curve + _table(md, index=True) +
-                              _table(pdec, index=True)))
-        grid = pd.crosstab(r["R"], r["F"]).sort_index(ascending=False)
-        grid.index = [f"R={i}" for i in grid.index]
-        grid.columns = [f"F={c}" for c in grid.columns]
-        parts.append(_section("rfm", "RFM grid and customer classes",
-                              "<p>Customers per recency (rows) and frequency (columns) quintile.</p>" +
-                              _table(grid, sortable=False, index=True) +
-                              _table(bm.value.class_table(cls), index=True)))
+        share = float(np.interp(0.2, pc["customer_share"], pc["revenue_share"]))
+        parts.append(_section("pareto", "Pareto curve and deciles", _say(
+            f"The top 20% of customers bring {share:.0%} of revenue, and the top tenth alone "
+            f"{md['revenue'].iloc[0] / max(md['revenue'].sum(), 1e-12):.0%}: losing one of them costs more than "
+            f"winning an average customer brings.")
+            + _figure(bmp.pareto(pc), "pareto") + _figure(bmp.deciles(md), "deciles")
+            + _table(md, index=True) + _table(pdec, index=True)))
+        lapsed = int(((r["R"] <= 2) & (r["F"] >= 4)).sum())
+        champions = int(((r["R"] == r["R"].max()) & (r["F"] == r["F"].max())).sum())
+        parts.append(_section("rfm", "RFM grid and customer classes", _say(
+            f"{champions:,} customers bought both most recently and most often (top right); {lapsed:,} who used to "
+            f"buy often have not bought lately (frequency 4&ndash;5, recency 1&ndash;2): win them back first.")
+            + _figure(bmp.rfm_grid(r), "rfm") + _table(bm.value.class_table(cls), index=True)))
         say("customer value")
     else:
         why = no("customers", "times", "prices")
@@ -303,24 +317,29 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
                 comparison = bm.compare(tm, cut, horizon=horizon,
                                         model_types=("classification", "regression", "time series", "clustering"))
             t = comparison.table
-            parts.append(_section("comparison", f"Model comparison (cut-off {pd.Timestamp(cut):%Y-%m-%d})",
-                                  _table(t)))
+            judged = t[t["baseline_value"].notna() & t["value"].notna()]
+            lower = judged["metric"].str.contains("mae|rmse|mase|smape|log_loss", regex=True)
+            wins = int(np.where(lower, judged["value"] < judged["baseline_value"],
+                                judged["value"] > judged["baseline_value"]).sum())
+            figs = "".join(_figure(f(comparison), name) for name, f, key in
+                           (("roc", bmp.roc, "churn_roc"), ("clusters", bmp.cluster_profiles, "segments"))
+                           if key in comparison.plots)
+            parts.append(_section("comparison", f"Model comparison (cut-off {pd.Timestamp(cut):%Y-%m-%d})", _say(
+                f"Each model learned from the log before the cut-off and was judged on the {horizon} after it, "
+                f"against a simple baseline: {wins} of {len(judged)} scores beat their baseline. Trust a model "
+                f"for a decision only where it does.") + figs + _table(t)))
         except InvalidParameterError as exc:
             parts.append(_section("comparison", "Model comparison", _skip(str(exc))))
         say("comparison")
     else:
         parts.append(_section("comparison", "Model comparison", _skip(no("customers", "times"))))
         say("no comparison")
-    if comparison is not None and "forecasts" in comparison.plots:
-        charts = []
-        for unit, fc in list(comparison.plots["forecasts"].items())[:4]:
-            series = {c: fc[c].to_numpy() for c in fc.columns if not c.endswith(("lower", "upper"))}
-            # counts cannot fall below zero; the interval is drawn from 0 up
-            bands = {c[:-6]: (np.maximum(fc[c].to_numpy(), 0.0), fc[c[:-6] + " upper"].to_numpy())
-                     for c in fc.columns if c.endswith(" lower") and c[:-6] + " upper" in fc}
-            charts.append(f"<h3>{html.escape(str(unit))}</h3>" +
-                          _lines(fc.index, series, "holdout week", "baskets", dict(list(bands.items())[:1])))
-        parts.append(_section("forecasts", "Weekly forecasts with 95% intervals", "".join(charts)))
+    if comparison is not None and comparison.plots.get("forecasts"):
+        charts = "".join(_figure(bmp.forecast(comparison, unit), f"forecast-{k}")
+                         for k, unit in enumerate(list(comparison.plots["forecasts"])[:4]))
+        parts.append(_section("forecasts", "Weekly forecasts with 95% intervals", _say(
+            "Weekly baskets of the top items over the holdout (black) with each model's forecast and its 95% "
+            "interval: plan stock from the interval's top, not the line.") + charts))
     else:
         parts.append(_section("forecasts", "Weekly forecasts", _skip("no forecast could be made from this log")))
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
@@ -328,3 +347,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
             f'<nav>{" | ".join(f"<a href=#{s}>{s}</a>" for s in SECTIONS)}</nav>'
             f'{"".join(parts)}<script>{_JS}</script></body></html>')
     return page
+
+
+def _items(s) -> str:
+    return ", ".join(sorted(str(i).strip() for i in s))

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def public_objects():
     """(dotted name, object) for everything the package exports."""
     spaces = [("basketmine", bm, bm.__all__), ("basketmine.value", bm.value, bm.value.__all__),
-              ("basketmine.models", bm.models, bm.models.__all__), ("basketmine.report", bm.report, ["report"])]
+              ("basketmine.models", bm.models, bm.models.__all__), ("basketmine.report", bm.report, ["report"]),
+              ("basketmine.plot", bm.plot, bm.plot.__all__)]
     seen = set()
     for prefix, mod, names in reversed(spaces):  # a subpackage's name wins over the re-export
         for name in names:

@@ -4,6 +4,8 @@ import re
 import warnings
 from html.parser import HTMLParser
 
+import numpy as np
+
 import pytest
 
 import basketmine as bm
@@ -26,7 +28,7 @@ class _Parse(HTMLParser):
         if tag == "section":
             self.ids.append(a.get("id"))
         for key in ("src", "href"):
-            if a.get(key) and not a[key].startswith("#"):
+            if a.get(key) and not a[key].startswith(("#", "data:")):   # inline data is no fetch
                 self.srcs.append(a[key])
 
 
@@ -94,8 +96,23 @@ def _browser():
     return webdriver.Chrome(service=Service(driver), options=opts)
 
 
+#: each figure of the sample's report and an axis label it must show
+FIGURES = {"rules-scatter": "confidence", "rule-graph": "it also holds", "rule-matrix": "it also holds",
+           "follow-up-lags": "days from the first purchase to the follow-up", "pareto": "share of revenue",
+           "deciles": "revenue", "rfm": "frequency score (5: buys most often)", "roc": "false positive rate",
+           "clusters": "median, as a share of the largest segment's", "forecast-0": "baskets per week"}
+
+_BOXES = """
+return Array.from(document.querySelectorAll(arguments[0] + ' text')).filter(function(t){
+  return t.textContent.trim() !== '';}).map(function(t){
+  var r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent];});
+"""
+
+
 def test_report_in_a_real_browser(page, tmp_path):
-    """The page loads without console errors, every section shows, a table sorts."""
+    """The page loads without console errors; every section shows, every
+    figure is displayed with its axis labels; the rule graph's labels do not
+    overlap; a table sorts; a full-page screenshot is written."""
     from selenium.webdriver.common.by import By
 
     path = tmp_path / "report.html"
@@ -107,6 +124,15 @@ def test_report_in_a_real_browser(page, tmp_path):
         assert errors == []
         for sid in SECTIONS:
             assert browser.find_element(By.ID, sid).is_displayed()
+        for fig, label in FIGURES.items():
+            el = browser.find_element(By.ID, f"fig-{fig}")
+            assert el.is_displayed() and el.size["width"] > 200 and el.size["height"] > 150, fig
+            texts = [t for *_, t in browser.execute_script(_BOXES, f"#fig-{fig}")]
+            assert label in texts, (fig, texts[:20])
+        boxes = browser.execute_script(_BOXES, "#fig-rule-graph")   # items, axis and colour-bar labels
+        overlaps = [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                    if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+        assert len(boxes) > 10 and overlaps == []
         table = browser.find_element(By.CSS_SELECTOR, "#rules table.sortable")
         heads = table.find_elements(By.TAG_NAME, "th")
         col = [h.text for h in heads].index("lift")
@@ -119,8 +145,10 @@ def test_report_in_a_real_browser(page, tmp_path):
         heads[col].click()
         down = lifts()
         assert up == sorted(up) and down == sorted(down, reverse=True) and len(up) > 1
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(1200, height)
         shot = tmp_path / "report.png"
-        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 100_000
     finally:
         browser.quit()
 
@@ -151,3 +179,47 @@ def test_a_mining_limit_is_said_in_the_section_and_warned(tmp_path, monkeypatch)
     with pytest.warns(bm.MiningLimitWarning, match="report: frequent_itemsets stopped at the itemset cap"):
         text = report(tm, tmp_path / "g.html")
     assert "<b>Partial:</b> frequent_itemsets stopped at the itemset cap" in text
+
+
+def _section_html(page, sid):
+    start = page.index(f'<section id="{sid}">')
+    return page[start:page.index("</section>", start)]
+
+
+def _first_table_rows(section):
+    table = section[section.index("<table"):section.index("</table>")]
+    return [r for r in re.findall(r"<tr>(.*?)</tr>", table) if "<td" in r]   # the body's rows
+
+
+def test_rules_are_one_per_itemset_with_all_behind_a_toggle(page):
+    sec = _section_html(page, "rules")
+    rows = _first_table_rows(sec)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
+    unions = [frozenset(c[0].split(", ")) | frozenset(c[1].split(", ")) for c in cells]
+    assert len(unions) == len(set(unions)) > 1          # no two rows shuffle the same items
+    assert '<p class="say">The strongest cross-sell: baskets holding' in sec
+    assert re.search(r"<details><summary>show all [\d,]+ rules", sec)
+    assert 'id="fig-rules-scatter"' in sec
+
+
+def test_follow_ups_shown_are_the_trusted_ones(page):
+    from scipy.stats import binom
+
+    tm = bm.read_csv(SAMPLE, "InvoiceNo", "StockCode", customer="CustomerID", time="InvoiceDate",
+                     quantity="Quantity", price="UnitPrice")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fu = bm.follow_ups(tm.select(tm.customer_codes >= 0), "90D", 0.01)
+    # Benjamini-Hochberg by hand: the largest k with p_(k) <= k/m * alpha; keep those at or below p_(k)
+    p = binom.sf(fu["customers"] - 1, fu["antecedent_customers"], fu["base_rate"])
+    order = np.sort(p)
+    m = len(p)
+    ok = np.flatnonzero(order <= np.arange(1, m + 1) / m * 0.05)
+    cut = order[ok[-1]] if len(ok) else -1.0
+    trusted = fu[(p <= cut) & (fu["customers"] >= 10)]
+    sec = _section_html(page, "follow-ups")
+    assert f"Shown: the {len(trusted):,} of {len(fu):,} follow-ups bought by at least 10 customers" in sec
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in _first_table_rows(sec)]
+    assert len(rows) == min(30, len(trusted)) > 0
+    assert all(int(r[2].replace(",", "")) >= 10 for r in rows)
+    assert '<p class="say">Customers who buy' in sec and 'id="fig-follow-up-lags"' in sec
