@@ -168,7 +168,7 @@ def rules_matrix(rules: pd.DataFrame, measure: str = "lift", *, k: int = 10, n_c
     pts = ax.scatter(xs, ys, s=np.maximum(size, 12), c=cells["value"].to_numpy(), cmap="viridis",
                      edgecolors="0.3", linewidths=0.5)
     ax.figure.colorbar(pts, ax=ax, label=f"mean {measure}")
-    ax.set_xticks(range(len(cols)), cols, rotation=40, ha="right")
+    ax.set_xticks(range(len(cols)), cols, rotation=90)   # upright boxes: neighbours never overlap
     ax.set_yticks(range(len(rows)), rows)
     ax.set_xlim(-0.6, len(cols) - 0.4)
     ax.set_ylim(len(rows) - 0.4, -0.6)

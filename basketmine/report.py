@@ -262,7 +262,8 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
         fcols = ["antecedents", "consequent", "customers", "confidence", "base_rate", "lift", "lag_days_q1",
                  "lag_days_median", "lag_days_q3", "p_adjusted"]
         if len(sure):
-            f0 = sure.iloc[0]
+            cross = [c not in {str(i) for i in a} for a, c in zip(sure["antecedents"], sure["consequent"].astype(str))]
+            f0 = sure[cross].iloc[0] if any(cross) else sure.iloc[0]   # a cross-item follow-up leads, if any
             lead = _say(f"Customers who buy <b>{html.escape(_items(f0['antecedents']))}</b> tend to buy "
                         f"<b>{html.escape(str(f0['consequent']))}</b> "
                         + (f"within {_weeks(f0['lag_days_q1'])}&ndash;{_weeks(f0['lag_days_q3'])} weeks"

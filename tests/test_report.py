@@ -129,10 +129,11 @@ def test_report_in_a_real_browser(page, tmp_path):
             assert el.is_displayed() and el.size["width"] > 200 and el.size["height"] > 150, fig
             texts = [t for *_, t in browser.execute_script(_BOXES, f"#fig-{fig}")]
             assert label in texts, (fig, texts[:20])
-        boxes = browser.execute_script(_BOXES, "#fig-rule-graph")   # items, axis and colour-bar labels
-        overlaps = [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-                    if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
-        assert len(boxes) > 10 and overlaps == []
+        for fig in ("#fig-rule-graph", "#fig-rule-matrix"):   # items, axis and colour-bar labels
+            boxes = browser.execute_script(_BOXES, fig)
+            overlaps = [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+            assert len(boxes) > 10 and overlaps == [], (fig, overlaps[:5])
         table = browser.find_element(By.CSS_SELECTOR, "#rules table.sortable")
         heads = table.find_elements(By.TAG_NAME, "th")
         col = [h.text for h in heads].index("lift")
