@@ -430,6 +430,28 @@ def test_state_forecast_gamma_gamma(retail):
 
 
 # ------------------------------------------------------------------ margin and classes
+@pytest.mark.parametrize("idle", [0, 1, 3])
+def test_margin_rate_moves_with_the_firm_multiplicatively(idle):
+    # customer a buys every month up to the last active one; z buys every month to June, so the
+    # firm-wide rate exists in every month: 0.2, 0.3, ..., a straight line of slope 0.1 a month
+    months = pd.period_range("2021-01", "2021-06", freq="M")
+    rates = np.array([0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+    last = len(months) - 1 - idle
+    rows = [("z", f"{m}-15", 100.0, 100.0 * (1 - r)) for m, r in zip(months, rates)]
+    rows += [("a", f"{months[k]}-10", 50.0, 50.0 * (1 - rates[k])) for k in range(last + 1)]
+    df = pd.DataFrame(rows, columns=["c", "t", "v", "cost"])
+    tm = bm.TransactionMatrix.from_purchases(df, "c", "t", "v", cost="cost")
+    fc = V.margin_forecast(tm, "M", periods=1, observation_end="2021-06-30",
+                           expected_revenue=pd.Series({"a": 100.0, "z": 100.0}))
+    a = fc.loc[("a", 1)]
+    assert a["idle_periods"] == idle
+    # the firm's slope over the idle months (from a's last active one) is 0.1 wherever it is measured
+    want = rates[last] * (1 + 0.1 * idle / 2)
+    assert a["margin_rate"] == pytest.approx(want)
+    if idle:   # not the additive rule
+        assert a["margin_rate"] != pytest.approx(rates[last] + 0.1 * idle / 2)
+
+
 def test_margin_rules_by_hand():
     # two customers, monthly; costs on the log and marketing expenses
     df = pd.DataFrame({
@@ -450,7 +472,7 @@ def test_margin_rules_by_hand():
     y = firm[2:]
     ok = ~np.isnan(y)
     slope = np.polyfit(np.arange(4)[ok], y[ok], 1)[0]
-    rate_a = 0.3 + slope * 3 / 2
+    rate_a = 0.3 * (1 + slope * 3 / 2)   # multiplicative: last rate x (1 + slope x r/2)
     a1 = fc.loc[("a", 1)]
     assert a1["margin_rate"] == pytest.approx(rate_a)
     # expense: ratio 14/400 of 100 = 3.5, floored at the smallest past expense 4 (revenue 100 >= 4)

@@ -173,9 +173,9 @@ def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, 
       or a DataFrame/Series indexed by (customer, period 1..k)); by default
       the :class:`StateTransitionForecast` of the same periods;
     - ``margin_rate``: the gross margin rate of the customer's last active
-      period; a customer inactive for ``r`` periods since gets it adjusted by
-      the slope (per period) of the firm-wide rate over those periods times
-      ``r / 2``;
+      period; a customer inactive for ``r`` periods since gets it times
+      ``1 + Δ``, with ``Δ`` the slope (per period) of the firm-wide rate
+      over those periods times ``r / 2``;
     - ``expected_expense``: expected revenue x the customer's historic
       expense / revenue ratio, floored at their smallest positive past
       expense unless the expected revenue is below that floor;
@@ -238,8 +238,8 @@ def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, 
             la = last_active.loc[code]
             r = last - int(la["per"])
             rate = float(la["rate"])
-            if r > 0:
-                rate += _slope(firm_rate[int(la["per"]) - lo:]) * r / 2
+            if r > 0:   # the rate moves with the firm's: multiplied by 1 + slope x r/2 (r idle periods)
+                rate *= 1 + _slope(firm_rate[int(la["per"]) - lo:]) * r / 2
         else:
             r, rate = np.nan, np.nan
         tr, te = totals.loc[code, "R"], totals.loc[code, "E"]
