@@ -630,3 +630,64 @@ def test_rfm_says_when_customers_spent_nothing():
     with pytest.warns(UserWarning, match="1 customers have zero or negative total spend"):
         table = V.rfm(tm, bins=3)
     assert table.loc["y", "M"] == 1
+
+
+# ------------------------------------------------------------------ forecast backtest
+def _small_log():
+    # monthly purchases (customer, day, amount): a buys Jan, Feb, Apr; b buys Mar twice (one day) and May;
+    # c buys only in April; the horizon after the 2021-04-01 cut-off is April and May (2 periods)
+    rows = [("a", "2021-01-05", 10.0), ("a", "2021-02-07", 20.0), ("a", "2021-04-03", 30.0),
+            ("b", "2021-03-02", 5.0), ("b", "2021-03-02", 5.0), ("b", "2021-05-20", 40.0),
+            ("c", "2021-04-10", 7.0), ("a", "2021-06-30", 1.0)]
+    df = pd.DataFrame(rows, columns=["c", "t", "v"])
+    df["inv"] = [str(i) for i in range(len(df))]
+    return bm.TransactionMatrix.from_frame(df.assign(q=1.0), "inv", "c", customer="c", time="t", quantity="q",
+                                           price="v")
+
+
+def test_forecast_backtest_metrics_by_hand():
+    tm = _small_log()
+    bt = quiet(V.backtest, tm, ["2021-04-01"], periods=2, models=("last_periods", "mean_rate"))
+    pred = bt.predictions.set_index("customer")
+    # customers who bought before April: a and b (c is new in April, not judged)
+    assert sorted(pred.index) == ["a", "b"]
+    # actual over April-May: a 1 active month, 1 purchase, 30; b 1, 1, 40
+    assert pred["actual:active_periods"].tolist() == [1, 1] and pred["actual:value"].tolist() == [30, 40]
+    # last_periods: Feb-Mar again; a: Feb (1 month, 1 purchase, 20); b: Mar (1 month, 1 purchase day, 10)
+    assert pred["last_periods:active_periods"].tolist() == [1, 1]
+    assert pred["last_periods:purchases"].tolist() == [1, 1]
+    assert pred["last_periods:value"].tolist() == [20, 10]
+    # mean_rate: per month since the first purchase, times 2; a: 2 months of 3 (Jan..Mar), 30 in all;
+    # b: 1 month of 1 (Mar), 10
+    assert pred["mean_rate:active_periods"].tolist() == pytest.approx([2 / 3 * 2, 2.0])
+    assert pred["mean_rate:value"].tolist() == pytest.approx([30 / 3 * 2, 20.0])
+    m = bt.metrics.set_index(["model", "target"])
+    # value of last_periods: errors -10 and -30
+    row = m.loc[("last_periods", "value")]
+    assert row["mae"] == pytest.approx(20.0) and row["rmse"] == pytest.approx(np.sqrt((100 + 900) / 2))
+    assert row["predicted"] == 30 and row["actual"] == 70 and row["relative_error"] == pytest.approx(-40 / 70)
+    # calibration: two customers in two deciles, the higher prediction first
+    cal = bt.calibration.query("model == 'last_periods' and target == 'value'")
+    assert cal["predicted"].tolist() == [20, 10] and cal["actual"].tolist() == [30, 40]
+
+
+def test_forecast_backtest_runs_every_model_on_the_sample_and_checks_its_cutoffs():
+    tm = quiet(bm.read_csv, DATASETS / "online_retail" / "online_retail_sample.csv.gz", "InvoiceNo", "StockCode",
+               customer="CustomerID", time="InvoiceDate", quantity="Quantity", price="UnitPrice",
+               cancellations="drop")
+    bt = quiet(V.backtest, tm, ["2011-06-01", "2011-09-01"], periods=3)
+    got = bt.metrics.groupby(["cutoff", "model"]).size()
+    assert set(bt.metrics["model"]) == set(V.FORECAST_MODELS)
+    # the Markov chain's predictions are the forecast's own, summed over the horizon
+    st = quiet(V.StateTransitionForecast(period="M", observation_end=pd.Timestamp("2011-06-01")
+                                         - pd.Timedelta(1, "ns")).fit, tm.between(None, "2011-06-01"))
+    fc = st.forecast(3).groupby(level="customer").sum()
+    pred = bt.predictions[bt.predictions["cutoff"] == pd.Timestamp("2011-06-01")].set_index("customer")
+    np.testing.assert_allclose(pred.loc[fc.index, "markov:value"], fc["expected_value"])
+    assert (got.xs("markov", level="model") == 3).all() and (got.xs("bgnbd", level="model") == 2).all()
+    with pytest.raises(bm.InvalidParameterError, match="start of a 'M' period"):
+        V.backtest(tm, ["2011-06-15"])
+    with pytest.raises(bm.InvalidParameterError, match="leave 3 whole periods before the log ends"):
+        V.backtest(tm, ["2011-11-01"])
+    with pytest.raises(bm.InvalidParameterError, match="'models' parameter of backtest"):
+        V.backtest(tm, ["2011-06-01"], models=("tarot",))

@@ -1,0 +1,241 @@
+"""Backtests of the customer forecasts: every model and the naive answers at
+several cut-offs, judged per customer on the periods after each cut-off."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._validation import InBody, Interval, InvalidParameterError, Options, validated
+from ..transactions import TransactionMatrix
+from ._summary import _PERIODS, _periods, _timestamp, period_table, purchases
+
+__all__ = ["FORECAST_MODELS", "ForecastBacktest", "backtest"]
+
+#: The forecasts :func:`backtest` can run: the (r, f, m) Markov chain, BG/NBD
+#: and Pareto/NBD (with Gamma-Gamma for value), and two naive answers: the
+#: last ``periods`` periods again, and the customer's mean rate so far.
+FORECAST_MODELS = ("markov", "bgnbd", "pareto_nbd", "last_periods", "mean_rate")
+TARGETS = ("active_periods", "purchases", "value")
+
+
+@dataclass
+class ForecastBacktest:
+    """What :func:`backtest` measured.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        One row per cut-off, model and target (``active_periods``,
+        ``purchases``, ``value``): ``customers``, per-customer ``mae`` and
+        ``rmse``, ``predicted`` and ``actual`` totals and the total's
+        ``relative_error``.  A model that does not forecast a target (the
+        purchase models' active periods) has no row for it.
+    calibration : DataFrame
+        Per cut-off, model, target and decile of the prediction (1: the
+        highest predictions): customers, mean predicted and mean actual.
+    predictions : DataFrame
+        Per cut-off and customer, the actual values and each model's
+        predictions (``<model>:<target>``).
+    notes : list of str
+        Models that could not be fitted at a cut-off, and why.
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice", cancellations="drop")
+    >>> bt = bm.value.backtest(tm, ["2011-06-01"], models=("last_periods",))
+    >>> bt.metrics[["model", "target", "customers", "mae"]].round(3)
+              model          target  customers      mae
+    0  last_periods  active_periods        307    0.691
+    1  last_periods       purchases        307    0.850
+    2  last_periods           value        307  448.715
+    """
+
+    metrics: pd.DataFrame
+    calibration: pd.DataFrame
+    predictions: pd.DataFrame = field(repr=False)
+    notes: list = field(default_factory=list)
+
+
+def _start(ordinal: int, period: str) -> pd.Timestamp:
+    """The first day of the period with this ordinal (as ``_periods`` numbers them)."""
+    if period == "W":
+        return pd.Timestamp(ordinal * 7 - 3, unit="D")
+    months = ordinal * 3 if period == "Q" else ordinal
+    return pd.Timestamp(np.datetime64(int(months), "M").astype("datetime64[D]"))
+
+
+def _actual(table, cut: int, k: int, n: int):
+    """Active periods, purchases and value per customer code in periods
+    ``cut .. cut + k - 1``."""
+    inside = (table.period >= cut) & (table.period < cut + k)
+    c = table.customer[inside]
+    return (np.bincount(c, minlength=n).astype(float),
+            np.bincount(c, weights=table.purchases[inside], minlength=n),
+            np.bincount(c, weights=table.revenue[inside], minlength=n))
+
+
+def _naive(table, cut: int, k: int, n: int):
+    """The last ``k`` periods again; the customer's mean per period since
+    their first purchase, times ``k``."""
+    last = _actual(table, cut - k, k, n)
+    before = table.period < cut
+    c = table.customer[before]
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, c, table.period[before])
+    span = np.where(first <= cut, cut - first, 1).astype(float)   # whole periods observed, >= 1
+    sums = (np.bincount(c, minlength=n).astype(float), np.bincount(c, weights=table.purchases[before], minlength=n),
+            np.bincount(c, weights=table.revenue[before], minlength=n))
+    mean = tuple(s / span * k for s in sums)
+    return last, mean
+
+
+def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, days: float, n_codes: int,
+                    codes_of: dict):
+    """Expected purchases and value in the next ``days`` for every customer code."""
+    from ._models import BetaGeo, GammaGamma, ParetoNBD
+    from ._summary import summary
+
+    s = summary(history, observation_end=end, freq="D", unit="D")
+    model = (BetaGeo() if name == "bgnbd" else ParetoNBD()).fit(s)
+    ep = model.expected_purchases(days, s).to_numpy(dtype=float)
+    value = np.full(len(s), np.nan)
+    if "monetary_value" in s:
+        gg = GammaGamma().fit(s)
+        value = ep * gg.expected_spend(s).to_numpy(dtype=float)
+    out_p = np.full(n_codes, np.nan)
+    out_v = np.full(n_codes, np.nan)
+    idx = np.array([codes_of[c] for c in s.index])
+    # BG/NBD's purchases are repeat purchases: the same as purchase days after the first
+    out_p[idx], out_v[idx] = ep, value
+    return out_p, out_v
+
+
+_SPEC = {"tm": InBody("a TransactionMatrix with customers, times and prices"),
+         "cutoffs": InBody("dates at the start of a period, each leaving `periods` whole periods after it"),
+         "periods": Interval("int", 1, None, "left"), "period": Options(_PERIODS),
+         "models": InBody(f"a tuple of {', '.join(FORECAST_MODELS)}"), "deciles": Interval("int", 2, None, "left")}
+
+
+@validated(_SPEC)
+def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = "M", models=FORECAST_MODELS,
+             deciles: int = 10) -> ForecastBacktest:
+    """Run each customer forecast at each cut-off and judge it on what the
+    customers did in the ``periods`` whole periods after it.
+
+    At every cut-off, each model sees only the baskets before it and
+    predicts, for every customer who bought before it, the number of
+    periods with a purchase (``active_periods``; the Markov chain and the
+    naive answers), the purchases (distinct purchase days) and the value
+    (revenue) over the horizon.  The naive answers are ``last_periods``
+    (each customer does what they did in the last ``periods`` periods) and
+    ``mean_rate`` (their mean per period since their first purchase).
+
+    Examples
+    --------
+    >>> import basketmine as bm
+    >>> tm = bm.read_csv("datasets/online_retail/online_retail_sample.csv.gz", basket="InvoiceNo",
+    ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
+    ...                  quantity="Quantity", price="UnitPrice", cancellations="drop")
+    >>> bt = bm.value.backtest(tm, ["2011-06-01"], models=("markov", "last_periods"))
+    >>> sorted(bt.metrics["model"].unique()), sorted(bt.metrics["target"].unique())
+    (['last_periods', 'markov'], ['active_periods', 'purchases', 'value'])
+    """
+    from ._forecast import StateTransitionForecast
+
+    owner = "backtest"
+    if not isinstance(tm, TransactionMatrix):
+        raise InvalidParameterError(f"The 'tm' parameter of {owner} must be a TransactionMatrix. "
+                                    f"Got {type(tm).__name__} instead.")
+    models = (models,) if isinstance(models, str) else tuple(models)
+    bad = [m for m in models if m not in FORECAST_MODELS]
+    if not models or bad:
+        raise InvalidParameterError(f"The 'models' parameter of {owner} must name some of "
+                                    f"{', '.join(FORECAST_MODELS)}. Got {bad or models!r}.")
+    cuts = [cutoffs] if isinstance(cutoffs, (str, pd.Timestamp)) else list(cutoffs)
+    if not cuts:
+        raise InvalidParameterError(f"The 'cutoffs' parameter of {owner} must hold at least one date.")
+    p = purchases(tm, owner)
+    if p.revenue is None:
+        raise InvalidParameterError(f"{owner} needs purchase values; build the TransactionMatrix with prices.")
+    table = period_table(p, period)
+    n = len(p.labels)
+    codes_of = {lab: k for k, lab in enumerate(p.labels)}
+    rows, cal, preds, notes = [], [], [], []
+    for raw in cuts:
+        cut_ts = _timestamp(owner, "cutoffs", raw, optional=False)
+        t = np.array([cut_ts.to_datetime64(), (cut_ts - pd.Timedelta(1, "ns")).to_datetime64()],
+                     dtype="datetime64[ns]")
+        cut, before = _periods(t, period)
+        if cut == before:
+            raise InvalidParameterError(
+                f"The 'cutoffs' parameter of {owner} must hold dates at the start of a {period!r} period "
+                f"(e.g. '2011-06-01' for months). Got {raw!r}.")
+        horizon_end = _start(cut + periods, period)   # the day after the horizon
+        if horizon_end > p.end.normalize() + pd.Timedelta(days=1):
+            raise InvalidParameterError(
+                f"The 'cutoffs' parameter of {owner} must leave {periods} whole periods before the log ends "
+                f"({p.end:%Y-%m-%d}). Got {raw!r}.")
+        seen = np.zeros(n, dtype=bool)
+        seen[table.customer[table.period < cut]] = True
+        who = np.flatnonzero(seen)
+        actual = _actual(table, cut, periods, n)
+        pred: dict = {}
+        last, mean = _naive(table, cut, periods, n)
+        if "last_periods" in models:
+            pred["last_periods"] = last
+        if "mean_rate" in models:
+            pred["mean_rate"] = mean
+        history = tm.between(None, cut_ts)
+        hist_end = cut_ts - pd.Timedelta(1, "ns")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if "markov" in models:
+                st = StateTransitionForecast(period=period, periods=periods, observation_end=hist_end).fit(history)
+                fc = st.forecast(periods).groupby(level="customer").sum()
+                m = [np.full(n, np.nan) for _ in TARGETS]
+                idx = np.array([codes_of[c] for c in fc.index])
+                m[0][idx] = fc["probability_active"].to_numpy()
+                m[1][idx] = fc["expected_purchases"].to_numpy()
+                m[2][idx] = fc["expected_value"].to_numpy()
+                pred["markov"] = tuple(m)
+            days = float((horizon_end - cut_ts) / pd.Timedelta(days=1))
+            for name in ("bgnbd", "pareto_nbd"):
+                if name in models:
+                    try:
+                        ep, ev = _purchase_model(name, history, hist_end, days, n, codes_of)
+                    except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
+                        notes.append(f"{name} at {cut_ts:%Y-%m-%d}: not fitted ({exc})")
+                        continue
+                    pred[name] = (None, ep, ev)
+        frame = {"cutoff": cut_ts, "customer": p.labels[who]}
+        for j, target in enumerate(TARGETS):
+            frame[f"actual:{target}"] = actual[j][who]
+        for name, vals in pred.items():
+            for j, target in enumerate(TARGETS):
+                if vals[j] is None:
+                    continue
+                y, f = actual[j][who], vals[j][who]
+                ok = ~np.isnan(f)
+                err = f[ok] - y[ok]
+                tot_a, tot_p = float(y[ok].sum()), float(f[ok].sum())
+                rows.append((cut_ts, name, target, int(ok.sum()), float(np.mean(np.abs(err))),
+                             float(np.sqrt(np.mean(err ** 2))), tot_p, tot_a,
+                             (tot_p - tot_a) / tot_a if tot_a else np.nan))
+                frame[f"{name}:{target}"] = f
+                rank = pd.Series(f[ok]).rank(method="first", ascending=False).to_numpy()
+                dec = np.minimum((rank - 1) * deciles // max(ok.sum(), 1) + 1, deciles).astype(int)
+                g = pd.DataFrame({"decile": dec, "predicted": f[ok], "actual": y[ok]}).groupby("decile")
+                c = g.agg(customers=("actual", "size"), predicted=("predicted", "mean"), actual=("actual", "mean"))
+                cal.append(c.reset_index().assign(cutoff=cut_ts, model=name, target=target))
+        preds.append(pd.DataFrame(frame))
+    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "customers", "mae", "rmse", "predicted",
+                                          "actual", "relative_error"])
+    calibration = pd.concat(cal, ignore_index=True)[["cutoff", "model", "target", "decile", "customers",
+                                                     "predicted", "actual"]]
+    return ForecastBacktest(metrics, calibration, pd.concat(preds, ignore_index=True), notes)
