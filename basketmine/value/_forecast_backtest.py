@@ -106,7 +106,7 @@ def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, da
     ep = model.expected_purchases(days, s).to_numpy(dtype=float)
     value = np.full(len(s), np.nan)
     if "monetary_value" in s:
-        gg = GammaGamma().fit(s)
+        gg = GammaGamma().fit(s[s["monetary_value"] > 0])   # a zero mean (returns netted) cannot be fitted
         value = ep * gg.expected_spend(s).to_numpy(dtype=float)
     out_p = np.full(n_codes, np.nan)
     out_v = np.full(n_codes, np.nan)
