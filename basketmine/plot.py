@@ -80,10 +80,10 @@ def _need(owner: str, df, columns, what: str):
         raise InvalidParameterError(f"The first parameter of {owner} must hold at least one row; it is empty.")
 
 
-def _label(items, width: int = 40) -> str:
-    """``{a, b}`` for a set of items, shortened to ``width`` characters."""
+def _label(items, width: int | None = 40) -> str:
+    """``a, b`` for a set of items, shortened to ``width`` characters (None: whole)."""
     text = ", ".join(sorted(str(i).strip() for i in items)) if not isinstance(items, str) else items.strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 def _rule_label(a, c, width: int = 60) -> str:

@@ -221,8 +221,8 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
     best = _best_per_itemset(rules)
     if len(rules):
         r0 = best.iloc[0]
-        lead = _say(f"The strongest cross-sell: baskets holding <b>{html.escape(_items(r0['antecedents']))}</b> also "
-                    f"hold <b>{html.escape(_items(r0['consequents']))}</b> in {r0['confidence']:.0%} of cases, "
+        lead = _say(f"The strongest cross-sell: baskets holding <b>{html.escape(bmp._label(r0['antecedents'], None))}</b> also "
+                    f"hold <b>{html.escape(bmp._label(r0['consequents'], None))}</b> in {r0['confidence']:.0%} of cases, "
                     f"{r0['lift']:.1f} times as often as baskets in general. Place or suggest such items together.")
         body = (lead + limits + f"<p>{len(rules):,} rules with support &ge; {min_support} and confidence &ge; "
                 f"{min_confidence}, from {len(best):,} itemsets. Below, one rule per itemset (the one with the "
@@ -264,7 +264,7 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
         if len(sure):
             cross = [c not in {str(i) for i in a} for a, c in zip(sure["antecedents"], sure["consequent"].astype(str))]
             f0 = sure[cross].iloc[0] if any(cross) else sure.iloc[0]   # a cross-item follow-up leads, if any
-            lead = _say(f"Customers who buy <b>{html.escape(_items(f0['antecedents']))}</b> tend to buy "
+            lead = _say(f"Customers who buy <b>{html.escape(bmp._label(f0['antecedents'], None))}</b> tend to buy "
                         f"<b>{html.escape(str(f0['consequent']))}</b> "
                         + (f"within {_weeks(f0['lag_days_q1'])}&ndash;{_weeks(f0['lag_days_q3'])} weeks"
                            if f0["lag_days_q1"] >= 14 else
@@ -348,7 +348,3 @@ def _page(tm, say, *, title, min_support, min_confidence, within, follow_up_supp
             f'<nav>{" | ".join(f"<a href=#{s}>{s}</a>" for s in SECTIONS)}</nav>'
             f'{"".join(parts)}<script>{_JS}</script></body></html>')
     return page
-
-
-def _items(s) -> str:
-    return ", ".join(sorted(str(i).strip() for i in s))

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._validation import InBody, Interval, InvalidParameterError, Options, validated
 from ..transactions import TransactionMatrix
-from ._summary import _PERIODS, _periods, _timestamp, period_table, purchases
+from ._summary import _PERIODS, _period_start_days, _periods, _timestamp, period_table, purchases
 
 __all__ = ["FORECAST_MODELS", "ForecastBacktest", "backtest"]
 
@@ -62,14 +62,6 @@ class ForecastBacktest:
     notes: list = field(default_factory=list)
 
 
-def _start(ordinal: int, period: str) -> pd.Timestamp:
-    """The first day of the period with this ordinal (as ``_periods`` numbers them)."""
-    if period == "W":
-        return pd.Timestamp(ordinal * 7 - 3, unit="D")
-    months = ordinal * 3 if period == "Q" else ordinal
-    return pd.Timestamp(np.datetime64(int(months), "M").astype("datetime64[D]"))
-
-
 def _actual(table, cut: int, k: int, n: int):
     """Active periods, purchases and value per customer code in periods
     ``cut .. cut + k - 1``."""
@@ -95,8 +87,8 @@ def _naive(table, cut: int, k: int, n: int):
     return last, mean
 
 
-def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, days: float, n_codes: int,
-                    codes_of: dict):
+def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, days: float,
+                    customers: pd.Index):
     """Expected purchases and value in the next ``days`` for every customer code."""
     from ._models import BetaGeo, GammaGamma, ParetoNBD
     from ._summary import summary
@@ -108,9 +100,9 @@ def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, da
     if "monetary_value" in s:
         gg = GammaGamma().fit(s[s["monetary_value"] > 0])   # a zero mean (returns netted) cannot be fitted
         value = ep * gg.expected_spend(s).to_numpy(dtype=float)
-    out_p = np.full(n_codes, np.nan)
-    out_v = np.full(n_codes, np.nan)
-    idx = np.array([codes_of[c] for c in s.index])
+    out_p = np.full(len(customers), np.nan)
+    out_v = np.full(len(customers), np.nan)
+    idx = customers.get_indexer(s.index)
     # BG/NBD's purchases are repeat purchases: the same as purchase days after the first
     out_p[idx], out_v[idx] = ep, value
     return out_p, out_v
@@ -165,7 +157,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
         raise InvalidParameterError(f"{owner} needs purchase values; build the TransactionMatrix with prices.")
     table = period_table(p, period)
     n = len(p.labels)
-    codes_of = {lab: k for k, lab in enumerate(p.labels)}
+    customers = pd.Index(p.labels)   # customer code -> label, and back with get_indexer
     rows, cal, preds, notes = [], [], [], []
     for raw in cuts:
         cut_ts = _timestamp(owner, "cutoffs", raw, optional=False)
@@ -176,7 +168,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
             raise InvalidParameterError(
                 f"The 'cutoffs' parameter of {owner} must hold dates at the start of a {period!r} period "
                 f"(e.g. '2011-06-01' for months). Got {raw!r}.")
-        horizon_end = _start(cut + periods, period)   # the day after the horizon
+        horizon_end = pd.Timestamp(_period_start_days(np.array([cut + periods]), period)[0], unit="D")  # day after
         if horizon_end > p.end.normalize() + pd.Timedelta(days=1):
             raise InvalidParameterError(
                 f"The 'cutoffs' parameter of {owner} must leave {periods} whole periods before the log ends "
@@ -199,7 +191,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 st = StateTransitionForecast(period=period, periods=periods, observation_end=hist_end).fit(history)
                 fc = st.forecast(periods).groupby(level="customer").sum()
                 m = [np.full(n, np.nan) for _ in TARGETS]
-                idx = np.array([codes_of[c] for c in fc.index])
+                idx = customers.get_indexer(fc.index)
                 m[0][idx] = fc["probability_active"].to_numpy()
                 m[1][idx] = fc["expected_purchases"].to_numpy()
                 m[2][idx] = fc["expected_value"].to_numpy()
@@ -208,7 +200,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
             for name in ("bgnbd", "pareto_nbd"):
                 if name in models:
                     try:
-                        ep, ev = _purchase_model(name, history, hist_end, days, n, codes_of)
+                        ep, ev = _purchase_model(name, history, hist_end, days, customers)
                     except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
                         notes.append(f"{name} at {cut_ts:%Y-%m-%d}: not fitted ({exc})")
                         continue

@@ -177,6 +177,8 @@ def _period_start_days(ordinal: np.ndarray, freq: str) -> np.ndarray:
         return ordinal.astype(np.float64)
     if freq == "W":
         return (ordinal * 7 - 3).astype(np.float64)
+    if freq == "Q":
+        ordinal = ordinal * 3
     return ordinal.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64).astype(np.float64)
 
 
