@@ -691,3 +691,8 @@ def test_forecast_backtest_runs_every_model_on_the_sample_and_checks_its_cutoffs
         V.backtest(tm, ["2011-11-01"])
     with pytest.raises(bm.InvalidParameterError, match="'models' parameter of backtest"):
         V.backtest(tm, ["2011-06-01"], models=("tarot",))
+    # a log read with returns netted: the look-ahead is said, as in every other backtest
+    netted = quiet(bm.read_csv, DATASETS / "online_retail" / "online_retail_sample.csv.gz", "InvoiceNo",
+                   "StockCode", customer="CustomerID", time="InvoiceDate", quantity="Quantity", price="UnitPrice")
+    with pytest.warns(UserWarning, match="returns at or after 2011-06-01 .*cancellations='drop'"):
+        V.backtest(netted, ["2011-06-01"], models=("last_periods",))

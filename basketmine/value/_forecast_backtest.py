@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import InBody, Interval, InvalidParameterError, Options, validated
-from ..transactions import TransactionMatrix
+from ..transactions import TransactionMatrix, warn_returns_after
 from ._summary import _PERIODS, _period_start_days, _periods, _timestamp, period_table, purchases
 
 __all__ = ["FORECAST_MODELS", "ForecastBacktest", "backtest"]
@@ -183,6 +183,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
             pred["last_periods"] = last
         if "mean_rate" in models:
             pred["mean_rate"] = mean
+        warn_returns_after(tm, cut_ts, owner)
         history = tm.between(None, cut_ts)
         hist_end = cut_ts - pd.Timedelta(1, "ns")
         with warnings.catch_warnings():
