@@ -1,18 +1,31 @@
 """The (r, f, m) state-transition forecast.
 
-At the end of each period a customer is in a state ``(r, f, m)``:
+At the end of each period a customer is in a state ``(r, h, f, m)``:
 
 - ``r``: periods since the last period with a purchase (0: bought this
   period), capped at ``recency_bands - 1`` ("or more");
+- ``h``: which of the ``memory - 1`` periods before that last active period
+  had a purchase too (a bit per period, the nearest in bit 0; always 0 with
+  ``memory=1``), so that a customer who bought in each of the last three
+  months is told from one who bought once;
 - ``f``: purchases in the last period with a purchase, in bands;
 - ``m``: mean purchase value in that period, in quantile bands.
 
 The chain's transition probabilities are counted from every customer's
-period history.  A period without purchase moves ``r`` on and keeps ``f``
-and ``m``; a period with purchases resets ``r`` to 0 with new bands.  With
-``monetary="gamma-gamma"`` the band of the new mean value is drawn from the
-customer's own Gamma-Gamma posterior instead of the population's counts, so
-a big spender is forecast to stay one.
+period history.  A period without purchase moves ``r`` on and keeps ``h``,
+``f`` and ``m``; a period with purchases resets ``r`` to 0 with new bands.
+Customers differ within a state: with ``shrinkage=k`` each customer's odds of
+buying are those of the state times ``(k + B) / (k + E)``, B being the
+periods they bought in and E the periods the chain expected them to (a
+Gamma-Poisson credibility factor: a short history stays near the state's
+rate).  With ``monetary="gamma-gamma"`` the band of the new mean value is
+drawn from the customer's own Gamma-Gamma posterior instead of the
+population's counts, so a big spender is forecast to stay one.
+
+Besides the expected values, the chain gives each customer's whole
+distribution of the number of active periods ahead
+(:meth:`StateTransitionForecast.active_periods_distribution`); its median is
+the point forecast for an absolute error (:meth:`StateTransitionForecast.totals`).
 """
 from __future__ import annotations
 
@@ -22,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import Interval, InvalidParameterError, NotFittedError, Options, check
+from .._validation import NONE, Interval, InvalidParameterError, NotFittedError, Options, check
 from ..transactions import TransactionMatrix
 from ._models import GammaGamma
 from ._summary import _PERIODS, last_complete_period, period_label, period_table, purchases, summary
@@ -31,10 +44,13 @@ stats = LazyModule("scipy.stats")
 
 __all__ = ["StateTransitionForecast"]
 
+_CHUNK = 4096  # customers pushed through the chain at once
+
 
 class StateTransitionForecast:
     """Forecast each customer's purchases and value for the next periods
-    with a Markov chain on (recency, frequency, monetary) states.
+    with a Markov chain on (recency, recent activity, frequency, monetary)
+    states.
 
     Parameters
     ----------
@@ -42,7 +58,12 @@ class StateTransitionForecast:
         Period length (Monday weeks, calendar months or quarters).
     recency_bands : int
         Number of recency states: 0, 1, ..., ``recency_bands - 1`` or more
-        idle periods.
+        idle periods; at least ``memory``.
+    memory : int
+        Periods of activity the state remembers: the last active one and the
+        ``memory - 1`` before it.  1 is the plain (r, f, m) chain.  The
+        default 3 was chosen by :func:`backtest` on the Online Retail and
+        CDNOW logs (see the guide).
     frequency_edges : sequence of int
         Lower edges of the purchase-count bands; ``(1, 2, 3)`` gives bands
         1, 2 and 3+.
@@ -51,6 +72,10 @@ class StateTransitionForecast:
     monetary : {"gamma-gamma", "empirical"}
         Where the next mean-value band comes from: the customer's
         Gamma-Gamma posterior, or the population's transition counts.
+    shrinkage : float or None
+        Strength ``k`` of the customer's own buying rate against the state's
+        (see above), in expected active periods; None treats every customer
+        of a state alike.
     periods : int
         Default number of periods to forecast.
     observation_end : date, optional
@@ -58,13 +83,16 @@ class StateTransitionForecast:
 
     Attributes
     ----------
-    states_ : MultiIndex of (r, f, m) states.
+    states_ : MultiIndex of (r, h, f, m) states.
     transition_counts_, transition_matrix_ : DataFrame
         Observed transitions between states and their row-normalised
         probabilities (rows never observed borrow the pooled row of their
         recency band; failing that, the customer stays idle).
     current_state_ : DataFrame
         Each customer's state at the end of the history.
+    customer_effect_ : Series
+        Each customer's odds multiplier ``(k + B) / (k + E)`` (1 without
+        shrinkage).
     band_purchases_ : Series
         Mean purchases per active period in each frequency band.
     monetary_edges_ : ndarray
@@ -77,19 +105,22 @@ class StateTransitionForecast:
     ...                  item="StockCode", customer="CustomerID", time="InvoiceDate",
     ...                  quantity="Quantity", price="UnitPrice")
     >>> st = bm.value.StateTransitionForecast(period="M").fit(tm)
-    >>> fc = st.forecast()
-    >>> list(fc.columns)
+    >>> list(st.forecast().columns)
     ['expected_purchases', 'expected_value', 'probability_active']
+    >>> list(st.totals().columns)
+    ['expected_active_periods', 'median_active_periods', 'expected_purchases', 'expected_value', 'median_value']
     """
 
-    def __init__(self, period: str = "M", recency_bands: int = 5, frequency_edges=(1, 2, 3),
-                 monetary_bands: int = 4, monetary: str = "gamma-gamma", periods: int = 3,
+    def __init__(self, period: str = "M", recency_bands: int = 5, memory: int = 3, frequency_edges=(1, 2, 3),
+                 monetary_bands: int = 4, monetary: str = "gamma-gamma", shrinkage=2.0, periods: int = 3,
                  observation_end=None):
         self.period = period
         self.recency_bands = recency_bands
+        self.memory = memory
         self.frequency_edges = frequency_edges
         self.monetary_bands = monetary_bands
         self.monetary = monetary
+        self.shrinkage = shrinkage
         self.periods = periods
         self.observation_end = observation_end
 
@@ -97,8 +128,14 @@ class StateTransitionForecast:
         owner = "StateTransitionForecast"
         check(owner, "period", self.period, Options(_PERIODS))
         check(owner, "recency_bands", self.recency_bands, Interval("int", 2, None, "left"))
+        check(owner, "memory", self.memory, Interval("int", 1, 8, "both"))
+        if self.recency_bands < self.memory:
+            raise InvalidParameterError(
+                f"The 'recency_bands' parameter of {owner} must be at least memory ({self.memory}). "
+                f"Got {self.recency_bands!r} instead.")
         check(owner, "monetary_bands", self.monetary_bands, Interval("int", 1, None, "left"))
         check(owner, "monetary", self.monetary, Options(("gamma-gamma", "empirical")))
+        check(owner, "shrinkage", self.shrinkage, (NONE, Interval("real", 0, None, "neither")))
         check(owner, "periods", self.periods, Interval("int", 1, None, "left"))
         edges = list(self.frequency_edges)
         if not edges or edges[0] != 1 or any(not isinstance(e, (int, np.integer)) for e in edges) \
@@ -109,7 +146,7 @@ class StateTransitionForecast:
         return np.asarray(edges, dtype=np.int64)
 
     def fit(self, tm: TransactionMatrix):
-        """Count the transitions of every customer's period history."""
+        """Walk every customer's period history and count the transitions."""
         owner = "StateTransitionForecast.fit"
         fedges = self._validate()
         p = purchases(tm, owner, self.observation_end)
@@ -122,57 +159,77 @@ class StateTransitionForecast:
             raise InvalidParameterError(
                 f"{owner}: no complete {self.period!r} period ends by {p.end:%Y-%m-%d}; give a "
                 f"later observation_end or a shorter period.")
-        R, F, M = self.recency_bands, len(fedges), self.monetary_bands
+        R, H, F, M = self.recency_bands, 2 ** (self.memory - 1), len(fedges), self.monetary_bands
         mean_value = pt.revenue / pt.purchases
         qs = np.linspace(0, 1, M + 1)[1:-1]
         medges = np.quantile(mean_value, qs) if M > 1 else np.array([])
         fband = np.searchsorted(fedges, pt.purchases, side="right") - 1
         mband = np.searchsorted(medges, mean_value, side="right")
-        state_id = (lambda r, f, m: (r * F + f) * M + m)
-        S = R * F * M
+        FM = F * M
+        S = R * H * FM
+        self._dims = (R, H, F, M)
 
-        # every run of idle periods after an active one: between two active
-        # periods of a customer, or from the last one to the end of the history
-        cust, per = pt.customer, pt.period
-        nxt_same = np.r_[cust[1:] == cust[:-1], False]
-        run = np.where(nxt_same, np.r_[per[1:], 0] - per - 1, last - per)
-        here = state_id(0, fband, mband)
-        counts = np.zeros(S * S, dtype=np.int64)
-        fm = fband * M + mband
-        for r in range(R - 1):  # step r -> r + 1 taken by runs longer than r
-            hit = run > r
-            frm = r * F * M + fm[hit]
-            np.add.at(counts, frm * S + (r + 1) * F * M + fm[hit], 1)
-        top = (R - 1) * F * M + fm
-        np.add.at(counts, top * S + top, np.maximum(run - (R - 1), 0))
-        # the step that ends an idle run with the next active period
-        ends_at = np.minimum(run, R - 1) * F * M + fm
-        nx = np.flatnonzero(nxt_same)
-        np.add.at(counts, ends_at[nx] * S + here[nx + 1], 1)
-        counts = counts.reshape(S, S)
-        lastrow = np.flatnonzero(~nxt_same)
-        cur_r = np.minimum(run[lastrow], R - 1)
-        cur_c = cust[lastrow]
-        cur_state = np.column_stack([cur_r, fband[lastrow], mband[lastrow]])
+        # every customer's state at the end of each period from their first to `last`
+        codes, row = np.unique(pt.customer, return_inverse=True)
+        row = row.ravel()
+        lo = int(pt.period.min())
+        col = pt.period - lo
+        N, T = len(codes), last - lo + 1
+        act = np.zeros((N, T), dtype=bool)
+        act[row, col] = True
+        fmat = np.zeros((N, T), dtype=np.int64)
+        fmat[row, col] = fband * M + mband
+        first = np.full(N, T)
+        np.minimum.at(first, row, col)
+        states = np.full((N, T), -1, dtype=np.int64)
+        r = np.full(N, R - 1, dtype=np.int64)   # no activity before the first purchase
+        h = np.zeros(N, dtype=np.int64)
+        fm = np.zeros(N, dtype=np.int64)
+        for t in range(T):
+            a = act[:, t]
+            # the periods before the new active one, nearest first: r idle ones, the last active, then h
+            rr = np.minimum(r, self.memory)
+            h = np.where(a, ((h << (rr + 1)) | (1 << rr)) & (H - 1), h)
+            r = np.where(a, 0, np.minimum(r + 1, R - 1))
+            fm = np.where(a, fmat[:, t], fm)
+            states[:, t] = np.where(first <= t, (r * H + h) * FM + fm, -1)
+        frm, to = states[:, :-1], states[:, 1:]
+        seen = frm >= 0
+        counts = np.bincount(frm[seen] * S + to[seen], minlength=S * S).reshape(S, S)
 
-        idx = pd.MultiIndex.from_product([range(R), range(F), range(M)], names=["r", "f", "m"])
+        idx = pd.MultiIndex.from_product([range(R), range(H), range(F), range(M)], names=["r", "h", "f", "m"])
+        s_all = np.arange(S)
+        r_of, h_of = s_all // (H * FM), (s_all // FM) % H
+        succ = np.minimum(r_of + 1, R - 1) * H * FM + s_all % (H * FM)
+        rr = np.minimum(r_of, self.memory)
+        h_next = ((h_of << (rr + 1)) | (1 << rr)) & (H - 1)   # h after buying from each state
         rows = counts.sum(axis=1)
         P = np.zeros((S, S))
         P[rows > 0] = counts[rows > 0] / rows[rows > 0, None]
-        r_of = np.repeat(np.arange(R), F * M)
-        succ = self._idle_successor(R, F, M)
         self.unseen_states_ = idx[rows == 0]
         for s in np.flatnonzero(rows == 0):
             # pool the rows of the same recency band: buy (to an active state) or stay idle
             same = np.flatnonzero((r_of == r_of[s]) & (rows > 0))
             if len(same):
-                act = counts[same, :F * M].sum(axis=0)
+                act_fm = counts[same, :H * FM].reshape(len(same), H, FM).sum(axis=(0, 1))
                 idle = counts[same, succ[same]].sum()
-                tot = act.sum() + idle
-                P[s, :F * M] = act / tot
-                P[s, succ[s]] = idle / tot
+                tot = act_fm.sum() + idle
+                P[s, h_next[s] * FM:(h_next[s] + 1) * FM] = act_fm / tot
+                P[s, succ[s]] += idle / tot
             else:
                 P[s, succ[s]] = 1.0
+        buy = P[:, :H * FM].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # where a buyer goes: the (f, m) bands of the new active period, given a purchase
+            Q = np.where(buy[:, None] > 0, P[s_all[:, None], h_next[:, None] * FM + np.arange(FM)] / buy[:, None], 0.0)
+
+        # each customer's odds of buying against the state's: (k + bought) / (k + expected)
+        crow = np.broadcast_to(np.arange(N)[:, None], frm.shape)[seen]
+        bought = np.bincount(crow, weights=act[:, 1:][seen], minlength=N)
+        expected = np.bincount(crow, weights=buy[frm[seen]], minlength=N)
+        k = self.shrinkage
+        effect = np.ones(N) if k is None else (k + bought) / (k + expected)
+        cur = states[:, -1]
 
         self.states_ = idx
         self.transition_counts_ = pd.DataFrame(counts, index=idx, columns=idx)
@@ -182,20 +239,23 @@ class StateTransitionForecast:
         self.band_purchases_ = pd.Series(
             np.bincount(fband, weights=pt.purchases, minlength=F) / np.maximum(np.bincount(fband, minlength=F), 1),
             index=pd.Index(self._f_labels(fedges), name="f"), name="purchases")
-        sv = np.bincount(state_id(0, fband, mband), weights=pt.revenue, minlength=S)
-        sn = np.bincount(state_id(0, fband, mband), minlength=S)
+        # value of an active period by its (f, m) bands
+        sv = np.bincount(fband * M + mband, weights=pt.revenue, minlength=FM)
+        sn = np.bincount(fband * M + mband, minlength=FM)
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.state_value_ = pd.Series(sv / sn, index=idx, name="value")
-        self.current_state_ = pd.DataFrame(cur_state, index=pd.Index(p.labels[cur_c], name="customer"),
-                                           columns=["r", "f", "m"])
+            self.band_value_ = pd.Series(sv / sn, index=pd.MultiIndex.from_product([range(F), range(M)],
+                                                                                  names=["f", "m"]), name="value")
+        labels = pd.Index(p.labels[codes], name="customer")
+        self.current_state_ = pd.DataFrame(np.column_stack([cur // (H * FM), (cur // FM) % H, (cur // M) % F,
+                                                            cur % M]), index=labels, columns=["r", "h", "f", "m"])
+        self.customer_effect_ = pd.Series(effect, index=labels, name="effect")
         self.last_period_ = period_label(last, self.period)
-        self._succ = succ
-        self._dims = (R, F, M)
+        self._chain = (succ, h_next, buy, Q, cur)
         if self.monetary == "gamma-gamma":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # already said by purchases() above
                 X = summary(tm, observation_end=self.last_period_.end_time.normalize(), freq="D")
-            X = X.loc[self.current_state_.index]
+            X = X.loc[labels]
             self._gg_X = X
             gg = GammaGamma().fit(X[X["monetary_value"] > 0]) if (X["frequency"] > 0).any() else None
             self.gamma_gamma_ = gg
@@ -207,25 +267,27 @@ class StateTransitionForecast:
         out = [str(a) if b == a + 1 else f"{a}-{b - 1}" for a, b in zip(fedges, fedges[1:])]
         return out + [f"{fedges[-1]}+"]
 
-    @staticmethod
-    def _idle_successor(R, F, M):
-        s = np.arange(R * F * M)
-        r, fm = s // (F * M), s % (F * M)
-        return np.minimum(r + 1, R - 1) * F * M + fm
-
     def _check(self, owner):
         if not hasattr(self, "transition_matrix_"):
             raise NotFittedError(f"StateTransitionForecast.{owner} needs a fitted model; call fit first.")
 
-    def _monetary_probs(self, fcount):
+    def _periods_arg(self, owner, periods):
+        self._check(owner)
+        k = self.periods if periods is None else periods
+        check(f"StateTransitionForecast.{owner}", "periods", k, Interval("int", 1, None, "left"))
+        return k
+
+    def _use_gg(self):
+        return self.monetary == "gamma-gamma" and getattr(self, "gamma_gamma_", None) is not None
+
+    def _monetary_probs(self, fcount, rows=slice(None)):
         """Per customer and frequency band, the probability of each mean-value
         band under the customer's Gamma-Gamma posterior: N x F x M."""
-        R, F, M = self._dims
-        N = len(self.current_state_)
-        gg = self.gamma_gamma_
-        p = gg.params_["p"]
-        post = self._posterior
+        R, H, F, M = self._dims
+        p = self.gamma_gamma_.params_["p"]
+        post = self._posterior.iloc[rows]
         shape, rate = post["shape"].to_numpy()[:, None], post["rate"].to_numpy()[:, None]
+        N = len(post)
         out = np.empty((N, F, M))
         for f in range(F):
             n = fcount[f]
@@ -237,56 +299,114 @@ class StateTransitionForecast:
             out[:, f, :] = np.diff(np.concatenate(cdf, axis=1), axis=1)
         return out
 
+    def _push(self, k: int, count: bool):
+        """Push every customer's state through ``k`` periods, a chunk of
+        customers at a time.  Yields (rows, per-period state probabilities
+        n x k x S) or, with ``count``, (rows, n x S x (k + 1)): the joint
+        distribution of the state and the number of active periods so far."""
+        R, H, F, M = self._dims
+        FM, S = F * M, R * H * F * M
+        succ, h_next, buy, Q, cur = self._chain
+        odds = np.where(buy < 1, buy / np.where(buy < 1, 1 - buy, 1), np.inf)
+        stay = np.flatnonzero(succ == np.arange(S))   # r capped: idle keeps the state
+        move = np.flatnonzero(succ != np.arange(S))
+        groups = [np.flatnonzero((h_next == g) & (buy > 0)) for g in range(H)]
+        use_gg = self._use_gg()
+        if use_gg:
+            QF = Q.reshape(S, F, M).sum(axis=2)
+        effect = self.customer_effect_.to_numpy()
+        N = len(cur)
+        for lo in range(0, N, _CHUNK):
+            rows = slice(lo, min(lo + _CHUNK, N))
+            n = rows.stop - rows.start
+            o = odds[None, :] * effect[rows, None]
+            with np.errstate(invalid="ignore"):
+                bc = np.where(np.isinf(o), 1.0, o / (1 + o))            # n x S
+            G = self._monetary_probs(self.band_purchases_.to_numpy(), rows) if use_gg else None
+            J = k + 1 if count else 1
+            pi = np.zeros((n, S, J))
+            pi[np.arange(n), cur[rows], 0] = 1.0
+            out = np.empty((n, k, S)) if not count else None
+            for t in range(k):
+                a = pi * bc[:, :, None]
+                idle = pi - a
+                nxt = np.zeros_like(pi)
+                nxt[:, succ[move]] = idle[:, move]
+                nxt[:, stay] += idle[:, stay]
+                if count:   # a purchase adds one active period
+                    a = np.concatenate([np.zeros((n, S, 1)), a[:, :, :-1]], axis=2)
+                for g, src in enumerate(groups):
+                    if not len(src):
+                        continue
+                    block = slice(g * FM, (g + 1) * FM)
+                    if use_gg:
+                        af = np.einsum("nsj,sf->nfj", a[:, src], QF[src])
+                        nxt[:, block] += (af[:, :, None, :] * G[:, :, :, None]).reshape(n, FM, J)
+                    else:
+                        nxt[:, block] += np.einsum("nsj,sx->nxj", a[:, src], Q[src])
+                pi = nxt
+                if not count:
+                    out[:, t] = pi[:, :, 0]
+            yield rows, (pi if count else out)
+
     def state_probabilities(self, periods: int | None = None) -> np.ndarray:
         """Each customer's state distribution after 1..``periods`` periods:
         an array (customers, periods, states) in the order of ``states_``."""
-        self._check("state_probabilities")
-        k = self.periods if periods is None else periods
-        check("StateTransitionForecast.state_probabilities", "periods", k, Interval("int", 1, None, "left"))
-        R, F, M = self._dims
-        S = R * F * M
-        N = len(self.current_state_)
-        cs = self.current_state_.to_numpy()
-        pi = np.zeros((N, S))
-        pi[np.arange(N), (cs[:, 0] * F + cs[:, 1]) * M + cs[:, 2]] = 1.0
-        P = self.transition_matrix_.to_numpy()
+        k = self._periods_arg("state_probabilities", periods)
+        N, S = len(self.current_state_), len(self.states_)
         out = np.empty((N, k, S))
-        use_gg = self.monetary == "gamma-gamma" and getattr(self, "gamma_gamma_", None) is not None
-        if use_gg:
-            G = self._monetary_probs(self.band_purchases_.to_numpy())
-            active = P.reshape(S, R, F, M)[:, 0].sum(axis=2)  # S x F: buy with f' next
-            idle = P[np.arange(S), self._succ]
-        for t in range(k):
-            if use_gg:
-                nxt = np.zeros((N, S))
-                np.add.at(nxt.T, self._succ, (pi * idle).T)
-                a = pi @ active  # N x F
-                nxt[:, :F * M] += (a[:, :, None] * G).reshape(N, F * M)
-                pi = nxt
-            else:
-                pi = pi @ P
-            out[:, t] = pi
+        for rows, probs in self._push(k, count=False):
+            out[rows] = probs
         return out
+
+    def active_periods_distribution(self, periods: int | None = None) -> pd.DataFrame:
+        """Each customer's probability of buying in exactly 0, 1, ...,
+        ``periods`` of the next periods (rows sum to 1)."""
+        k = self._periods_arg("active_periods_distribution", periods)
+        out = np.empty((len(self.current_state_), k + 1))
+        for rows, joint in self._push(k, count=True):
+            out[rows] = joint.sum(axis=1)
+        return pd.DataFrame(out, index=self.current_state_.index,
+                            columns=pd.RangeIndex(k + 1, name="active_periods"))
 
     def forecast(self, periods: int | None = None) -> pd.DataFrame:
         """Expected purchases, value and probability of buying, per customer
         and future period (1 = the period after the history)."""
         probs = self.state_probabilities(periods)
-        R, F, M = self._dims
+        R, H, F, M = self._dims
         N, k, S = probs.shape
-        active = probs[:, :, :F * M].reshape(N, k, F, M)
+        active = probs[:, :, :H * F * M].reshape(N, k, H, F, M).sum(axis=2)
         pf = active.sum(axis=3)  # N x k x F
         purchases_ = pf @ self.band_purchases_.to_numpy()
-        if self.monetary == "gamma-gamma" and getattr(self, "gamma_gamma_", None) is not None:
+        if self._use_gg():
             spend = self.gamma_gamma_.expected_spend(self._gg_X).to_numpy()
             value = purchases_ * spend[:, None]
         else:
-            sv = np.nan_to_num(self.state_value_.to_numpy()[:F * M])
-            value = active.reshape(N, k, F * M) @ sv
+            value = active.reshape(N, k, F * M) @ np.nan_to_num(self.band_value_.to_numpy())
         idx = pd.MultiIndex.from_product([self.current_state_.index, range(1, k + 1)],
                                          names=["customer", "period"])
         return pd.DataFrame({"expected_purchases": purchases_.ravel(), "expected_value": value.ravel(),
                              "probability_active": pf.sum(axis=2).ravel()}, index=idx)
+
+    def totals(self, periods: int | None = None) -> pd.DataFrame:
+        """Per customer, the whole horizon: expected and median number of
+        active periods, expected purchases and value, and ``median_value``:
+        the median active periods times the customer's expected value per
+        active period.  The expectations are the forecasts to sum (totals,
+        squared errors); the medians are those to judge by absolute error,
+        where a customer more likely to buy in none of the periods is
+        forecast 0."""
+        k = self._periods_arg("totals", periods)
+        fc = self.forecast(k).groupby(level="customer", sort=False).sum()
+        dist = self.active_periods_distribution(k).to_numpy()
+        med = (dist.cumsum(axis=1) < 0.5).sum(axis=1).astype(float)
+        ea = fc["probability_active"].to_numpy()
+        ev = fc["expected_value"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_active = np.where(ea > 0, ev / ea, 0.0)
+        return pd.DataFrame({"expected_active_periods": ea, "median_active_periods": med,
+                             "expected_purchases": fc["expected_purchases"].to_numpy(), "expected_value": ev,
+                             "median_value": med * per_active}, index=fc.index)
 
     def band_probabilities(self, period: int = 1) -> pd.DataFrame:
         """Per customer, the probability of each recency, frequency and
@@ -294,8 +414,8 @@ class StateTransitionForecast:
         are those of the last active period)."""
         check("StateTransitionForecast.band_probabilities", "period", period, Interval("int", 1, None, "left"))
         probs = self.state_probabilities(period)[:, period - 1]
-        R, F, M = self._dims
-        cube = probs.reshape(-1, R, F, M)
+        R, H, F, M = self._dims
+        cube = probs.reshape(-1, R, H, F, M).sum(axis=2)
         cols = {f"r={r}" if r < R - 1 else f"r={r}+": cube[:, r].sum(axis=(1, 2)) for r in range(R)}
         for f, lab in enumerate(self._f_labels(self.frequency_edges_)):
             cols[f"f={lab}"] = cube[:, :, f].sum(axis=(1, 2))

@@ -29,16 +29,21 @@ class ForecastBacktest:
     ----------
     metrics : DataFrame
         One row per cut-off, model and target (``active_periods``,
-        ``purchases``, ``value``): ``customers``, per-customer ``mae`` and
-        ``rmse``, ``predicted`` and ``actual`` totals and the total's
-        ``relative_error``.  A model that does not forecast a target (the
-        purchase models' active periods) has no row for it.
+        ``purchases``, ``value``): ``customers``; per customer the ``mae`` of
+        the model's point forecast for absolute error (the median of its
+        forecast distribution where it gives one: the Markov chain's active
+        periods and value; otherwise its expectation), ``mae_mean`` and
+        ``rmse`` of its expectation; the ``predicted`` (expected) and
+        ``actual`` totals and the total's ``relative_error``.  A model that
+        does not forecast a target (the purchase models' active periods) has
+        no row for it.
     calibration : DataFrame
         Per cut-off, model, target and decile of the prediction (1: the
         highest predictions): customers, mean predicted and mean actual.
     predictions : DataFrame
         Per cut-off and customer, the actual values and each model's
-        predictions (``<model>:<target>``).
+        expectations (``<model>:<target>``) and medians
+        (``<model>:<target>:median``, where it gives them).
     notes : list of str
         Models that could not be fitted at a cut-off, and why.
 
@@ -178,6 +183,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
         who = np.flatnonzero(seen)
         actual = _actual(table, cut, periods, n)
         pred: dict = {}
+        point: dict = {}   # a model's point forecast for absolute error, where not its mean
         last, mean = _naive(table, cut, periods, n)
         if "last_periods" in models:
             pred["last_periods"] = last
@@ -190,13 +196,15 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
             warnings.simplefilter("ignore")
             if "markov" in models:
                 st = StateTransitionForecast(period=period, periods=periods, observation_end=hist_end).fit(history)
-                fc = st.forecast(periods).groupby(level="customer").sum()
-                m = [np.full(n, np.nan) for _ in TARGETS]
-                idx = customers.get_indexer(fc.index)
-                m[0][idx] = fc["probability_active"].to_numpy()
-                m[1][idx] = fc["expected_purchases"].to_numpy()
-                m[2][idx] = fc["expected_value"].to_numpy()
-                pred["markov"] = tuple(m)
+                tot = st.totals(periods)
+                idx = customers.get_indexer(tot.index)
+                m = [np.full(n, np.nan) for _ in range(5)]
+                for j, col in enumerate(("expected_active_periods", "expected_purchases", "expected_value",
+                                         "median_active_periods", "median_value")):
+                    m[j][idx] = tot[col].to_numpy()
+                # the medians are the point forecasts for absolute error; purchases have no median here
+                pred["markov"] = (m[0], m[1], m[2])
+                point["markov"] = (m[3], None, m[4])
             days = float((horizon_end - cut_ts) / pd.Timedelta(days=1))
             for name in ("bgnbd", "pareto_nbd"):
                 if name in models:
@@ -214,12 +222,16 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 if vals[j] is None:
                     continue
                 y, f = actual[j][who], vals[j][who]
+                pt = point.get(name, (None,) * 3)[j]
+                g = f if pt is None else pt[who]
                 ok = ~np.isnan(f)
                 err = f[ok] - y[ok]
                 tot_a, tot_p = float(y[ok].sum()), float(f[ok].sum())
-                rows.append((cut_ts, name, target, int(ok.sum()), float(np.mean(np.abs(err))),
-                             float(np.sqrt(np.mean(err ** 2))), tot_p, tot_a,
+                rows.append((cut_ts, name, target, int(ok.sum()), float(np.mean(np.abs(g[ok] - y[ok]))),
+                             float(np.mean(np.abs(err))), float(np.sqrt(np.mean(err ** 2))), tot_p, tot_a,
                              (tot_p - tot_a) / tot_a if tot_a else np.nan))
+                if pt is not None:
+                    frame[f"{name}:{target}:median"] = g
                 frame[f"{name}:{target}"] = f
                 rank = pd.Series(f[ok]).rank(method="first", ascending=False).to_numpy()
                 dec = np.minimum((rank - 1) * deciles // max(ok.sum(), 1) + 1, deciles).astype(int)
@@ -227,7 +239,8 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 c = g.agg(customers=("actual", "size"), predicted=("predicted", "mean"), actual=("actual", "mean"))
                 cal.append(c.reset_index().assign(cutoff=cut_ts, model=name, target=target))
         preds.append(pd.DataFrame(frame))
-    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "customers", "mae", "rmse", "predicted",
+    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "customers", "mae", "mae_mean", "rmse",
+                                          "predicted",
                                           "actual", "relative_error"])
     calibration = pd.concat(cal, ignore_index=True)[["cutoff", "model", "target", "decile", "customers",
                                                      "predicted", "actual"]]
