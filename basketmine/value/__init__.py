@@ -3,15 +3,19 @@
 - summaries: :func:`summary` (frequency, recency, T, monetary), :func:`rfm`,
   :func:`monetary_deciles`, :func:`purchase_deciles`, :func:`pareto_curve`,
   :func:`revenue_share`;
+- seasonality: :func:`seasonal_index` (a calendar index of the repeat-purchase
+  rate, :class:`SeasonalIndex`) and :func:`seasonal_summary` (the summary in
+  operational time, for seasonal BG/NBD forecasts);
 """
 from ._backtest import Backtest, calibration_holdout
 from ._forecast import StateTransitionForecast
 from ._forecast_backtest import FORECAST_MODELS, ForecastBacktest, backtest
 from ._models import BetaGeo, ConvergenceWarning, GammaGamma, NBD, ParetoNBD
+from ._seasonal import SEASON_PERIODS, SeasonalIndex, seasonal_index, seasonal_summary
 from ._margin import CLASS_THRESHOLDS, class_table, customer_classes, margin_forecast, margin_history
 from ._summary import (RFM_SEGMENTS, monetary_deciles, pareto_curve, purchase_deciles, revenue_share,
                        rfm, summary)
 
 __all__ = ["Backtest", "CLASS_THRESHOLDS", "FORECAST_MODELS", "ForecastBacktest", "backtest", "calibration_holdout", "class_table", "customer_classes",
-           "margin_forecast", "margin_history", "BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
-           "rfm", "summary"]
+           "margin_forecast", "margin_history", "BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "SEASON_PERIODS", "SeasonalIndex", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
+           "rfm", "seasonal_index", "seasonal_summary", "summary"]
