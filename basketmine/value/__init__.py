@@ -9,9 +9,10 @@ from ._forecast import StateTransitionForecast
 from ._forecast_backtest import FORECAST_MODELS, ForecastBacktest, backtest
 from ._models import BetaGeo, ConvergenceWarning, GammaGamma, NBD, ParetoNBD
 from ._margin import CLASS_THRESHOLDS, class_table, customer_classes, margin_forecast, margin_history
+from ._margin_backtest import MARGIN_MODELS, MarginBacktest, margin_backtest
 from ._summary import (RFM_SEGMENTS, monetary_deciles, pareto_curve, purchase_deciles, revenue_share,
                        rfm, summary)
 
 __all__ = ["Backtest", "CLASS_THRESHOLDS", "FORECAST_MODELS", "ForecastBacktest", "backtest", "calibration_holdout", "class_table", "customer_classes",
-           "margin_forecast", "margin_history", "BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
+           "MARGIN_MODELS", "MarginBacktest", "margin_backtest", "margin_forecast", "margin_history", "BetaGeo", "ConvergenceWarning", "GammaGamma", "NBD", "ParetoNBD", "RFM_SEGMENTS", "StateTransitionForecast", "monetary_deciles", "pareto_curve", "purchase_deciles", "revenue_share",
            "rfm", "summary"]
