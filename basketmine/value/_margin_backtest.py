@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._validation import InBody, Interval, InvalidParameterError, Options, validated
 from ..transactions import TransactionMatrix, warn_returns_after
+from ._models import ConvergenceWarning
 from ._margin import _COSTED_TM, _EXPENSES, _history, margin_forecast
 from ._summary import MARGIN_RATE, _PERIODS, _period_start_days, _periods, _timestamp, period_table, purchases
 
@@ -233,14 +234,19 @@ def margin_backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period:
         warn_returns_after(tm, cut_ts, owner)
         history = tm.between(None, cut_ts)
         seen = None if expenses is None else expenses[ex_time < cut_ts.to_datetime64()]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
             try:
                 fc = margin_forecast(history, period, periods, expenses=seen, margin_rate=margin_rate,
                                      observation_end=cut_ts - pd.Timedelta(1, "ns"))
             except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
                 notes.append(f"margin_forecast at {cut_ts:%Y-%m-%d}: not made ({exc})")
                 fc = None
+        notes += [f"margin_forecast at {cut_ts:%Y-%m-%d}: {w.message}" for w in said
+                  if issubclass(w.category, ConvergenceWarning)]
+        if fc is not None and not (fc["expected_revenue"] != 0).any():
+            notes.append(f"margin_forecast at {cut_ts:%Y-%m-%d}: the expected revenue is 0 for every customer "
+                         f"(the StateTransitionForecast gave none); its margins are judged as they are")
         if fc is not None:
             value = fc["value"]
             total = value.groupby(level="customer", sort=False).sum()
