@@ -38,7 +38,8 @@ from .._lazy import LazyModule
 from .._validation import NONE, Interval, InvalidParameterError, NotFittedError, Options, check
 from ..transactions import TransactionMatrix
 from ._models import GammaGamma
-from ._summary import _PERIODS, last_complete_period, period_label, period_table, purchases, summary
+from ._summary import (_PERIODS, _period_start_days, last_complete_period, period_label, period_table,
+                       purchases, summary)
 
 stats = LazyModule("scipy.stats")
 
@@ -80,6 +81,13 @@ class StateTransitionForecast:
         Default number of periods to forecast.
     observation_end : date, optional
         Last day of the history; only whole periods up to it are used.
+    season : SeasonalIndex, optional
+        A calendar index of the same period (:func:`seasonal_index`).  The
+        chain's buying odds are those of an average period of the history;
+        with a covered index, a future period's odds are multiplied by its
+        index over the history's mean index (weighted by the transitions
+        counted in each period).  An index that is not covered changes
+        nothing.
 
     Attributes
     ----------
@@ -94,7 +102,12 @@ class StateTransitionForecast:
         Each customer's odds multiplier ``(k + B) / (k + E)`` (1 without
         shrinkage).
     band_purchases_ : Series
-        Mean purchases per active period in each frequency band.
+        Mean purchases per active period in each frequency band (a band
+        never seen: its lower edge).
+    period_spend_ : Series or None
+        Each customer's expected revenue in a period with purchases: the
+        Gamma-Gamma posterior mean fitted on the customers' revenues per
+        active period (None when it cannot be fitted).
     monetary_edges_ : ndarray
         Inner edges of the mean-value bands.
 
@@ -113,7 +126,7 @@ class StateTransitionForecast:
 
     def __init__(self, period: str = "M", recency_bands: int = 5, memory: int = 3, frequency_edges=(1, 2, 3),
                  monetary_bands: int = 4, monetary: str = "gamma-gamma", shrinkage=2.0, periods: int = 3,
-                 observation_end=None):
+                 observation_end=None, season=None):
         self.period = period
         self.recency_bands = recency_bands
         self.memory = memory
@@ -123,6 +136,7 @@ class StateTransitionForecast:
         self.shrinkage = shrinkage
         self.periods = periods
         self.observation_end = observation_end
+        self.season = season
 
     def _validate(self):
         owner = "StateTransitionForecast"
@@ -137,6 +151,12 @@ class StateTransitionForecast:
         check(owner, "monetary", self.monetary, Options(("gamma-gamma", "empirical")))
         check(owner, "shrinkage", self.shrinkage, (NONE, Interval("real", 0, None, "neither")))
         check(owner, "periods", self.periods, Interval("int", 1, None, "left"))
+        from ._seasonal import SeasonalIndex
+        if self.season is not None and (not isinstance(self.season, SeasonalIndex)
+                                        or self.season.period != self.period):
+            raise InvalidParameterError(
+                f"The 'season' parameter of {owner} must be None or a SeasonalIndex of period "
+                f"{self.period!r} (from seasonal_index). Got {self.season!r:.80} instead.")
         edges = list(self.frequency_edges)
         if not edges or edges[0] != 1 or any(not isinstance(e, (int, np.integer)) for e in edges) \
                 or any(b <= a for a, b in zip(edges, edges[1:])):
@@ -236,8 +256,10 @@ class StateTransitionForecast:
         self.transition_matrix_ = pd.DataFrame(P, index=idx, columns=idx)
         self.frequency_edges_ = fedges
         self.monetary_edges_ = medges
+        fcount = np.bincount(fband, minlength=F)
         self.band_purchases_ = pd.Series(
-            np.bincount(fband, weights=pt.purchases, minlength=F) / np.maximum(np.bincount(fband, minlength=F), 1),
+            np.where(fcount > 0, np.bincount(fband, weights=pt.purchases, minlength=F) / np.maximum(fcount, 1),
+                     fedges),
             index=pd.Index(self._f_labels(fedges), name="f"), name="purchases")
         # value of an active period by its (f, m) bands
         sv = np.bincount(fband * M + mband, weights=pt.revenue, minlength=FM)
@@ -251,6 +273,26 @@ class StateTransitionForecast:
         self.customer_effect_ = pd.Series(effect, index=labels, name="effect")
         self.last_period_ = period_label(last, self.period)
         self._chain = (succ, h_next, buy, Q, cur)
+        self._calendar = None
+        if self.season is not None and self.season.covered:
+            w = seen.sum(axis=0)     # transitions counted into periods lo + 1 .. last
+            at = self._index_at(np.arange(lo + 1, last + 1))
+            self._calendar = (float(at @ w / w.sum()) if w.sum() else 1.0, last)
+        # spend per active period: a Gamma-Gamma posterior on each customer's period revenues
+        n_act = np.bincount(row, minlength=N).astype(float)
+        per_period = np.bincount(row, weights=pt.revenue, minlength=N) / n_act
+        X = pd.DataFrame({"frequency": n_act, "monetary_value": per_period}, index=labels)
+        fit_on = X[X["monetary_value"] > 0]
+        self.period_spend_ = None
+        if len(fit_on) >= 2 and fit_on["monetary_value"].nunique() > 1:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    gg = GammaGamma().fit(fit_on)
+                self.period_spend_ = gg.expected_spend(X.assign(monetary_value=X["monetary_value"].clip(lower=0))
+                                                       ).rename("spend")
+            except (InvalidParameterError, ValueError, np.linalg.LinAlgError):
+                pass
         if self.monetary == "gamma-gamma":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # already said by purchases() above
@@ -315,6 +357,10 @@ class StateTransitionForecast:
         if use_gg:
             QF = Q.reshape(S, F, M).sum(axis=2)
         effect = self.customer_effect_.to_numpy()
+        cal = None
+        if self._calendar is not None:
+            base, last = self._calendar
+            cal = self._index_at(np.arange(last + 1, last + k + 1)) / base
         N = len(cur)
         for lo in range(0, N, _CHUNK):
             rows = slice(lo, min(lo + _CHUNK, N))
@@ -328,7 +374,7 @@ class StateTransitionForecast:
             pi[np.arange(n), cur[rows], 0] = 1.0
             out = np.empty((n, k, S)) if not count else None
             for t in range(k):
-                a = pi * bc[:, :, None]
+                a = pi * (bc if cal is None else self._seasonal_probs(bc, cal[t]))[:, :, None]
                 idle = pi - a
                 nxt = np.zeros_like(pi)
                 nxt[:, succ[move]] = idle[:, move]
@@ -348,6 +394,16 @@ class StateTransitionForecast:
                 if not count:
                     out[:, t] = pi[:, :, 0]
             yield rows, (pi if count else out)
+
+    def _index_at(self, ordinals):
+        days = _period_start_days(ordinals, self.period).astype(np.int64)
+        return self.season.at(days.astype("datetime64[D]").astype("datetime64[ns]"))
+
+    @staticmethod
+    def _seasonal_probs(bc, factor):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            o = np.where(bc < 1, bc / np.where(bc < 1, 1 - bc, 1), np.inf) * factor
+            return np.where(np.isinf(o), 1.0, o / (1 + o))
 
     def state_probabilities(self, periods: int | None = None) -> np.ndarray:
         """Each customer's state distribution after 1..``periods`` periods:
@@ -391,8 +447,8 @@ class StateTransitionForecast:
     def totals(self, periods: int | None = None) -> pd.DataFrame:
         """Per customer, the whole horizon: expected and median number of
         active periods, expected purchases and value, and ``median_value``:
-        the median active periods times the customer's expected value per
-        active period.  The expectations are the forecasts to sum (totals,
+        the median active periods times the customer's spend per active
+        period (``period_spend_``).  The expectations are the forecasts to sum (totals,
         squared errors); the medians are those to judge by absolute error,
         where a customer more likely to buy in none of the periods is
         forecast 0."""
@@ -402,8 +458,11 @@ class StateTransitionForecast:
         med = (dist.cumsum(axis=1) < 0.5).sum(axis=1).astype(float)
         ea = fc["probability_active"].to_numpy()
         ev = fc["expected_value"].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per_active = np.where(ea > 0, ev / ea, 0.0)
+        if self.period_spend_ is not None:
+            per_active = self.period_spend_.reindex(fc.index).to_numpy()
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_active = np.where(ea > 0, ev / ea, 0.0)
         return pd.DataFrame({"expected_active_periods": ea, "median_active_periods": med,
                              "expected_purchases": fc["expected_purchases"].to_numpy(), "expected_value": ev,
                              "median_value": med * per_active}, index=fc.index)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._validation import InBody, Interval, InvalidParameterError, Options, validated
+from .._validation import BOOL, InBody, Interval, InvalidParameterError, Options, validated
 from ..transactions import TransactionMatrix, warn_returns_after
+from ._seasonal import SEASON_PERIODS, seasonal_index
 from ._summary import _PERIODS, _period_start_days, _periods, _timestamp, period_table, purchases
 
 __all__ = ["FORECAST_MODELS", "ForecastBacktest", "backtest"]
@@ -29,7 +30,8 @@ class ForecastBacktest:
     ----------
     metrics : DataFrame
         One row per cut-off, model and target (``active_periods``,
-        ``purchases``, ``value``): ``customers``; per customer the ``mae`` of
+        ``purchases``, ``value``): ``seasonal`` (whether a calendar effect
+        was applied at that cut-off), ``customers``; per customer the ``mae`` of
         the model's point forecast for absolute error (the median of its
         forecast distribution where it gives one: the Markov chain's active
         periods and value; otherwise its expectation), ``mae_mean`` and
@@ -45,7 +47,8 @@ class ForecastBacktest:
         expectations (``<model>:<target>``) and medians
         (``<model>:<target>:median``, where it gives them).
     notes : list of str
-        Models that could not be fitted at a cut-off, and why.
+        Models that could not be fitted at a cut-off, and cut-offs whose
+        history is too short for a calendar effect, and why.
 
     Examples
     --------
@@ -93,12 +96,16 @@ def _naive(table, cut: int, k: int, n: int):
 
 
 def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, days: float,
-                    customers: pd.Index):
-    """Expected purchases and value in the next ``days`` for every customer code."""
+                    customers: pd.Index, season=None):
+    """Expected purchases and value in the next ``days`` for every customer
+    code; with a covered ``season``, in operational time (``days`` already
+    converted)."""
     from ._models import BetaGeo, GammaGamma, ParetoNBD
+    from ._seasonal import seasonal_summary
     from ._summary import summary
 
-    s = summary(history, observation_end=end, freq="D", unit="D")
+    s = (summary(history, observation_end=end, freq="D", unit="D") if season is None
+         else seasonal_summary(history, season, observation_end=end))
     model = (BetaGeo() if name == "bgnbd" else ParetoNBD()).fit(s)
     ep = model.expected_purchases(days, s).to_numpy(dtype=float)
     value = np.full(len(s), np.nan)
@@ -116,12 +123,13 @@ def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, da
 _SPEC = {"tm": InBody("a TransactionMatrix with customers, times and prices"),
          "cutoffs": InBody("dates at the start of a period, each leaving `periods` whole periods after it"),
          "periods": Interval("int", 1, None, "left"), "period": Options(_PERIODS),
-         "models": InBody(f"a tuple of {', '.join(FORECAST_MODELS)}"), "deciles": Interval("int", 2, None, "left")}
+         "models": InBody(f"a tuple of {', '.join(FORECAST_MODELS)}"), "deciles": Interval("int", 2, None, "left"),
+         "seasonal": BOOL}
 
 
 @validated(_SPEC)
 def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = "M", models=FORECAST_MODELS,
-             deciles: int = 10) -> ForecastBacktest:
+             deciles: int = 10, seasonal: bool = True) -> ForecastBacktest:
     """Run each customer forecast at each cut-off and judge it on what the
     customers did in the ``periods`` whole periods after it.
 
@@ -132,6 +140,13 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
     (revenue) over the horizon.  The naive answers are ``last_periods``
     (each customer does what they did in the last ``periods`` periods) and
     ``mean_rate`` (their mean per period since their first purchase).
+
+    With ``seasonal`` (and monthly or weekly periods), a calendar index is
+    estimated from each cut-off's history (:func:`seasonal_index`); where
+    the history covers a season, the Markov chain's buying odds follow it
+    and BG/NBD and Pareto/NBD are fitted and forecast in operational time
+    (:func:`seasonal_summary`).  Where it does not, ``notes`` says so and
+    the models run without it.
 
     Examples
     --------
@@ -194,8 +209,19 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
         hist_end = cut_ts - pd.Timedelta(1, "ns")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            season = None
+            if seasonal and period in SEASON_PERIODS:
+                si = seasonal_index(history, period, observation_end=hist_end)
+                if si.covered:
+                    season = si
+                else:
+                    notes.append(f"at {cut_ts:%Y-%m-%d}: no calendar effect: {si.note}")
+            elif seasonal:
+                notes.append(f"at {cut_ts:%Y-%m-%d}: no calendar effect: the seasonal index is monthly or weekly, "
+                             f"not {period!r}")
             if "markov" in models:
-                st = StateTransitionForecast(period=period, periods=periods, observation_end=hist_end).fit(history)
+                st = StateTransitionForecast(period=period, periods=periods, observation_end=hist_end,
+                                             season=season).fit(history)
                 tot = st.totals(periods)
                 idx = customers.get_indexer(tot.index)
                 m = [np.full(n, np.nan) for _ in range(5)]
@@ -205,11 +231,12 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 # the medians are the point forecasts for absolute error; purchases have no median here
                 pred["markov"] = (m[0], m[1], m[2])
                 point["markov"] = (m[3], None, m[4])
-            days = float((horizon_end - cut_ts) / pd.Timedelta(days=1))
+            days = (float((horizon_end - cut_ts) / pd.Timedelta(days=1)) if season is None
+                    else float(season.operational_days(cut_ts, horizon_end)))
             for name in ("bgnbd", "pareto_nbd"):
                 if name in models:
                     try:
-                        ep, ev = _purchase_model(name, history, hist_end, days, customers)
+                        ep, ev = _purchase_model(name, history, hist_end, days, customers, season)
                     except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
                         notes.append(f"{name} at {cut_ts:%Y-%m-%d}: not fitted ({exc})")
                         continue
@@ -227,7 +254,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 ok = ~np.isnan(f)
                 err = f[ok] - y[ok]
                 tot_a, tot_p = float(y[ok].sum()), float(f[ok].sum())
-                rows.append((cut_ts, name, target, int(ok.sum()), float(np.mean(np.abs(g[ok] - y[ok]))),
+                rows.append((cut_ts, name, target, season is not None, int(ok.sum()), float(np.mean(np.abs(g[ok] - y[ok]))),
                              float(np.mean(np.abs(err))), float(np.sqrt(np.mean(err ** 2))), tot_p, tot_a,
                              (tot_p - tot_a) / tot_a if tot_a else np.nan))
                 if pt is not None:
@@ -239,7 +266,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 c = g.agg(customers=("actual", "size"), predicted=("predicted", "mean"), actual=("actual", "mean"))
                 cal.append(c.reset_index().assign(cutoff=cut_ts, model=name, target=target))
         preds.append(pd.DataFrame(frame))
-    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "customers", "mae", "mae_mean", "rmse",
+    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "seasonal", "customers", "mae", "mae_mean", "rmse",
                                           "predicted",
                                           "actual", "relative_error"])
     calibration = pd.concat(cal, ignore_index=True)[["cutoff", "model", "target", "decile", "customers",
