@@ -335,29 +335,105 @@ def gamma_gamma_by_integration(params, x, m):
                      for xi, mi in zip(x, m)])
 
 
-def state_transitions(history, last: int, R: int, fedges, medges):
-    """(r, f, m) transition counts by walking every customer's periods one
-    by one.  ``history``: {customer: {period: (purchases, value)}}; periods
-    are ints.  Returns ({(state, state): count}, {customer: state})."""
+def state_walks(history, last: int, R: int, fedges, medges, memory: int = 1):
+    """Every customer's (r, h, f, m) state at the end of each period from
+    their first purchase to ``last``, by walking the periods one by one.
+    ``history``: {customer: {period: (purchases, value)}}; periods are ints.
+    ``h`` is read off the list of the customer's activity flags: the
+    ``memory - 1`` periods before the last active one, nearest first, as
+    bits (nearest in bit 0); a period before the first purchase is idle.
+    Returns {customer: [state, ...]}."""
     import bisect
+    fedges, medges = list(fedges), list(medges)
+    walks = {}
+    for cust, periods in history.items():
+        flags = []
+        states = []
+        last_active = None
+        f = m = h = None
+        for i, t in enumerate(range(min(periods), last + 1)):
+            active = t in periods
+            flags.append(active)
+            if active:
+                n, v = periods[t]
+                f = bisect.bisect_right(fedges, n) - 1
+                m = bisect.bisect_right(medges, v / n)
+                last_active = i
+                h = 0
+                for bit in range(memory - 1):
+                    j = last_active - 1 - bit
+                    if j >= 0 and flags[j]:
+                        h += 2 ** bit
+            states.append((min(i - last_active, R - 1), h, f, m))
+        walks[cust] = states
+    return walks
+
+
+def state_transitions(history, last: int, R: int, fedges, medges, memory: int = 1):
+    """(r, h, f, m) transition counts from :func:`state_walks`.  Returns
+    ({(state, state): count}, {customer: state at ``last``})."""
     counts: dict = {}
     current = {}
-    for cust, periods in history.items():
-        state = None
-        f = m = None
-        for t in range(min(periods), last + 1):
-            if t in periods:
-                n, v = periods[t]
-                f = bisect.bisect_right(list(fedges), n) - 1
-                m = bisect.bisect_right(list(medges), v / n)
-                new = (0, f, m)
-            else:
-                new = (min(state[0] + 1, R - 1), f, m)
-            if state is not None:
-                counts[(state, new)] = counts.get((state, new), 0) + 1
-            state = new
-        current[cust] = state
+    for cust, states in state_walks(history, last, R, fedges, medges, memory).items():
+        for a, b in zip(states, states[1:]):
+            counts[(a, b)] = counts.get((a, b), 0) + 1
+        current[cust] = states[-1]
     return counts, current
+
+
+def buy_probability(row: dict) -> float:
+    """Probability of moving to an active state (r == 0) from a row
+    ``{state: prob}`` of the chain."""
+    return sum(q for s, q in row.items() if s[0] == 0)
+
+
+def customer_effect(states, P: dict, k: float):
+    """A customer's odds multiplier ``(k + B) / (k + E)`` from their walked
+    ``states``: B the transitions into an active state, E the sum over their
+    transitions of the buy probability of the state they left in ``P``
+    ({state: {state: prob}}).  Returns (effect, B, E)."""
+    B = sum(1 for b in states[1:] if b[0] == 0)
+    E = sum(buy_probability(P[a]) for a in states[:-1])
+    return (k + B) / (k + E), B, E
+
+
+def customer_chain(P: dict, effect: float, R: int) -> dict:
+    """One customer's own chain: each population row with the odds of buying
+    multiplied by ``effect``; the active entries keep their shares, the idle
+    mass goes to the idle successor (r + 1 capped at R - 1, h, f, m kept)."""
+    out = {}
+    for s, row in P.items():
+        buy = buy_probability(row)
+        idle_to = (min(s[0] + 1, R - 1),) + tuple(s[1:])
+        assert all(s2 == idle_to for s2, q in row.items() if s2[0] != 0 and q)
+        if buy >= 1:
+            b = 1.0
+        else:
+            odds = buy / (1 - buy) * effect
+            b = odds / (1 + odds)
+        new = {s2: q * b / buy for s2, q in row.items() if s2[0] == 0 and q} if buy > 0 else {}
+        if b < 1:
+            new[idle_to] = new.get(idle_to, 0.0) + (1 - b)
+        out[s] = new
+    return out
+
+
+def active_periods_distribution(P: dict, start, steps: int, is_active):
+    """Probability of exactly 0..``steps`` active periods in the next
+    ``steps`` steps of the chain ``P`` ({state: {state: prob}}) from
+    ``start``, by enumerating every path of states one at a time."""
+    out = [0.0] * (steps + 1)
+
+    def walk(s, prob, step, n):
+        if step == steps:
+            out[n] += prob
+            return
+        for s2, q in P[s].items():
+            if q:
+                walk(s2, prob * q, step + 1, n + bool(is_active(s2)))
+
+    walk(start, 1.0, 0, 0)
+    return out
 
 
 def chain_forecast(P: dict, start, steps: int, reward):

@@ -375,37 +375,92 @@ def test_equal_to_lifetimes_on_cdnow(tmp_path, cdnow_cal):
 
 
 # ------------------------------------------------------------------ state transitions
-@pytest.mark.parametrize("seed", [0, 1, 4])
-def test_transition_counts_equal_walk_twin(seed):
-    df = random_log(seed, n_cust=30, n_rows=300, days=700)
-    tm = bm.TransactionMatrix.from_purchases(df, "customer", "time", "amount")
-    end = pd.Timestamp("2021-10-31")
-    st = V.StateTransitionForecast(period="M", recency_bands=4, monetary_bands=3, monetary="empirical",
-                                   observation_end=end).fit(tm)
+def _walk_history(df, end):
     d = df[df["time"] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")].copy()
     d["per"] = d["time"].dt.to_period("M").map(lambda p: p.ordinal)
     d["day"] = d["time"].dt.normalize()
     hist = {}
     for (c, per), g in d.groupby(["customer", "per"]):
         hist.setdefault(c, {})[per] = (g["day"].nunique(), g["amount"].sum())
-    last = pd.Period(end, "M").ordinal
-    counts, current = ref.state_transitions(hist, last, 4, st.frequency_edges_, st.monetary_edges_)
+    return hist, pd.Period(end, "M").ordinal
+
+
+def _fit_chain(seed, memory, shrinkage):
+    df = random_log(seed, n_cust=30, n_rows=300, days=700)
+    tm = bm.TransactionMatrix.from_purchases(df, "customer", "time", "amount")
+    end = pd.Timestamp("2021-10-31")
+    st = V.StateTransitionForecast(period="M", recency_bands=4, memory=memory, monetary_bands=3,
+                                   monetary="empirical", shrinkage=shrinkage, observation_end=end).fit(tm)
+    hist, last = _walk_history(df, end)
+    return st, hist, last
+
+
+def _chain_dict(st):
+    return {s: {s2: q for s2, q in row.items() if q} for s, row in st.transition_matrix_.iterrows()}
+
+
+@pytest.mark.parametrize("memory", [1, 3])
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_transition_counts_equal_walk_twin(seed, memory):
+    st, hist, last = _fit_chain(seed, memory, shrinkage=None)
+    counts, current = ref.state_transitions(hist, last, 4, st.frequency_edges_, st.monetary_edges_, memory)
     got = st.transition_counts_
+    assert got.index.names == ["r", "h", "f", "m"] and len(got) == 4 * 2 ** (memory - 1) * 3 * 3
     want = pd.DataFrame(0, index=got.index, columns=got.columns)
     for (s1, s2), n in counts.items():
         want.loc[s1, s2] = n
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert list(st.current_state_.columns) == ["r", "h", "f", "m"]
     cur = {c: tuple(v) for c, v in st.current_state_.iterrows()}
     assert cur == current
-    # the empirical forecast equals pushing each customer's state through the chain
-    P = {s: {s2: q for s2, q in row.items() if q} for s, row in st.transition_matrix_.iterrows()}
+    if memory > 1:   # the memory is used: some customer's state remembers an earlier active period
+        assert any(s[1] for s in current.values())
+    # the empirical forecast (no customer effect) equals pushing each customer's state through the chain
+    np.testing.assert_allclose(st.customer_effect_, 1.0)
+    P = _chain_dict(st)
     F = len(st.frequency_edges_)
-    reward = (lambda s: st.band_purchases_.iloc[s[1]] if s[0] == 0 else 0.0)
+    reward = (lambda s: st.band_purchases_.iloc[s[2]] if s[0] == 0 else 0.0)
     fc = st.forecast(3)
     for c in list(cur)[:8]:
         want_c = ref.chain_forecast(P, cur[c], 3, reward)
         np.testing.assert_allclose(fc.loc[c, "expected_purchases"].to_numpy(), want_c, rtol=1e-10)
     assert F == 3
+
+
+@pytest.mark.parametrize("memory", [1, 3])
+@pytest.mark.parametrize("seed", [0, 1, 4])
+def test_customer_effect_and_active_periods_equal_path_twin(seed, memory):
+    st, hist, last = _fit_chain(seed, memory, shrinkage=2.0)
+    walks = ref.state_walks(hist, last, 4, st.frequency_edges_, st.monetary_edges_, memory)
+    P = _chain_dict(st)
+    # (2 + B) / (2 + E): B active periods after the first, E the chain's expected number of them
+    effect = {c: ref.customer_effect(walks[c], P, 2.0) for c in walks}
+    got = st.customer_effect_
+    np.testing.assert_allclose(got.to_numpy(), [effect[c][0] for c in got.index], rtol=1e-12)
+    assert any(effect[c][1] != effect[c][2] for c in walks)   # the effect is not 1 throughout
+    # each customer's distribution of active periods, every path of their own chain enumerated
+    dist = st.active_periods_distribution(3)
+    assert list(dist.columns) == [0, 1, 2, 3]
+    np.testing.assert_allclose(dist.sum(axis=1), 1.0)
+    reward = (lambda s: st.band_purchases_.iloc[s[2]] if s[0] == 0 else 0.0)
+    fc = st.forecast(3)
+    for c in list(got.index)[:8]:
+        Pc = ref.customer_chain(P, effect[c][0], 4)
+        start = walks[c][-1]
+        want = ref.active_periods_distribution(Pc, start, 3, lambda s: s[0] == 0)
+        np.testing.assert_allclose(dist.loc[c].to_numpy(), want, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(fc.loc[c, "expected_purchases"].to_numpy(),
+                                   ref.chain_forecast(Pc, start, 3, reward), rtol=1e-10)
+    # totals: the median is the smallest j whose cumulative probability reaches 0.5; the expectation
+    # is the summed probability of being active
+    tot = st.totals(3)
+    cum = dist.to_numpy().cumsum(axis=1)
+    med = [next(j for j in range(4) if cum[i, j] >= 0.5) for i in range(len(cum))]
+    np.testing.assert_array_equal(tot["median_active_periods"].to_numpy(), med)
+    np.testing.assert_allclose(tot["expected_active_periods"],
+                               fc["probability_active"].groupby(level="customer", sort=False).sum()
+                               .loc[tot.index], rtol=1e-12)
+    np.testing.assert_allclose(tot["expected_active_periods"], dist.to_numpy() @ np.arange(4), rtol=1e-10)
 
 
 def test_state_forecast_gamma_gamma(retail):
