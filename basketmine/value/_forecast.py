@@ -283,14 +283,16 @@ class StateTransitionForecast:
         per_period = np.bincount(row, weights=pt.revenue, minlength=N) / n_act
         X = pd.DataFrame({"frequency": n_act, "monetary_value": per_period}, index=labels)
         fit_on = X[X["monetary_value"] > 0]
-        self.period_spend_ = None
+        self.period_spend_ = self._period_gg = None
         if len(fit_on) >= 2 and fit_on["monetary_value"].nunique() > 1:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     gg = GammaGamma().fit(fit_on)
-                self.period_spend_ = gg.expected_spend(X.assign(monetary_value=X["monetary_value"].clip(lower=0))
-                                                       ).rename("spend")
+                Xc = X.assign(monetary_value=X["monetary_value"].clip(lower=0))
+                self.period_spend_ = gg.expected_spend(Xc).rename("spend")
+                post = gg.posterior(Xc)
+                self._period_gg = (gg.params_["p"], post["shape"].to_numpy(), post["rate"].to_numpy())
             except (InvalidParameterError, ValueError, np.linalg.LinAlgError):
                 pass
         if self.monetary == "gamma-gamma":
@@ -447,8 +449,10 @@ class StateTransitionForecast:
     def totals(self, periods: int | None = None) -> pd.DataFrame:
         """Per customer, the whole horizon: expected and median number of
         active periods, expected purchases and value, and ``median_value``:
-        the median active periods times the customer's spend per active
-        period (``period_spend_``).  The expectations are the forecasts to sum (totals,
+        the median of the horizon's value, each active period's revenue
+        being Gamma-distributed around the customer's Gamma-Gamma posterior
+        (``period_spend_``) and their number distributed as
+        :meth:`active_periods_distribution` says.  The expectations are the forecasts to sum (totals,
         squared errors); the medians are those to judge by absolute error,
         where a customer more likely to buy in none of the periods is
         forecast 0."""
@@ -458,14 +462,32 @@ class StateTransitionForecast:
         med = (dist.cumsum(axis=1) < 0.5).sum(axis=1).astype(float)
         ea = fc["probability_active"].to_numpy()
         ev = fc["expected_value"].to_numpy()
-        if self.period_spend_ is not None:
-            per_active = self.period_spend_.reindex(fc.index).to_numpy()
-        else:
+        if self._period_gg is not None:
+            median_value = self._value_median(dist, *self._period_gg)
+        else:   # no spend model: the median periods at the expected value of an active period
             with np.errstate(invalid="ignore", divide="ignore"):
-                per_active = np.where(ea > 0, ev / ea, 0.0)
+                median_value = med * np.where(ea > 0, ev / ea, 0.0)
         return pd.DataFrame({"expected_active_periods": ea, "median_active_periods": med,
                              "expected_purchases": fc["expected_purchases"].to_numpy(), "expected_value": ev,
-                             "median_value": med * per_active}, index=fc.index)
+                             "median_value": median_value}, index=fc.index)
+
+    @staticmethod
+    def _value_median(dist, p, shape, rate, iterations: int = 48):
+        """The median of the horizon's value: j active periods with
+        probability ``dist[:, j]``, each period's revenue Gamma(p, nu) and nu
+        the customer's Gamma(shape, rate) posterior, so that j periods sum to
+        rate x BetaPrime(j p, shape).  Found by bisection on a log scale."""
+        N, J = dist.shape
+        scale = rate / np.maximum(shape - 1, 1e-9) * p     # a period's expected revenue
+        lo, hi = np.log(scale * 1e-6), np.log(scale * J * 1e6)
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            cdf = dist[:, 0].copy()
+            for j in range(1, J):
+                cdf += dist[:, j] * stats.betaprime.cdf(np.exp(mid) / rate, j * p, shape)
+            below = cdf < 0.5
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return np.where(dist[:, 0] >= 0.5, 0.0, np.exp((lo + hi) / 2))
 
     def band_probabilities(self, period: int = 1) -> pd.DataFrame:
         """Per customer, the probability of each recency, frequency and

@@ -101,7 +101,9 @@ def margin_history(tm: TransactionMatrix, period: str = "M", *, expenses=None, m
         raise InvalidParameterError(
             f"{owner} needs revenue and product cost: build the TransactionMatrix with price= and "
             f"cost= columns, or give margin_rate (e.g. 0.3 for a 30% gross margin).")
-    return _history(p, period, expenses, owner)
+    hist = _history(p, period, expenses, owner)
+    hist.attrs.pop("_ordinals")   # the callers' codes, not part of the result
+    return hist
 
 
 def _history(p, period, expenses, owner):
