@@ -591,7 +591,7 @@ def test_compare_table(tm, monkeypatch, capsys):
     monkeypatch.setattr("basketmine._progress.DELAY", 0)  # show the bar at once
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        cmp = bm.compare(tm, CUT, progress=True)
+        cmp = bm.compare(tm, CUT, horizon="91D", progress=True)   # September to November: three whole months
     bar = capsys.readouterr().err
     assert "compare:" in bar and "7/7, sequence discovery" in bar  # one step per model type, after features
     t = cmp.table
@@ -610,6 +610,80 @@ def test_compare_table(tm, monkeypatch, capsys):
     assert cmp.plots["unit_auc"].shape == (5, 3)
     prof = cmp.plots["segments"]["profile"]
     assert prof["customers"].sum() == len(cmp.features.customers)
+    # the value module's forecasts: one value.backtest over the three months, the numbers of a direct call
+    assert t.attrs["backtest"] == {"period": "M", "periods": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        bt = bm.value.backtest(tm, [CUT], 3, period="M")
+    assert bt.notes == []
+    m = bt.metrics.set_index(["model", "target"])
+    names = {"markov": "Markov chain (value.backtest)", "bgnbd": "BG/NBD x Gamma-Gamma (value.backtest)",
+             "pareto_nbd": "Pareto/NBD x Gamma-Gamma (value.backtest)"}
+    rows = t[t["model"].str.endswith("(value.backtest)")]
+    assert (rows["baseline"] == "last periods again").all() and (rows["note"] == "").all()
+    expected = []
+    for key, name in names.items():
+        expected += [("regression", name, "mae", key, "value", "mae"),
+                     ("regression", name, "rmse", key, "value", "rmse")]
+        if key == "markov":
+            expected.append(("regression", name, "mae (active periods)", key, "active_periods", "mae"))
+    for key, name in names.items():
+        expected += [("time series", name, "total relative error (purchases)", key, "purchases", "relative_error"),
+                     ("time series", name, "total relative error (value)", key, "value", "relative_error")]
+    assert list(zip(rows["model_type"], rows["model"], rows["metric"])) == [e[:3] for e in expected]
+    for (_, _, _, key, target, col), (_, row) in zip(expected, rows.iterrows()):
+        assert row["value"] == pytest.approx(m.loc[(key, target), col], rel=1e-12)
+        assert row["baseline_value"] == pytest.approx(m.loc[("last_periods", target), col], rel=1e-12)
+    # the rows that were there before stay first in their model type
+    reg = t[t["model_type"] == "regression"]
+    assert not reg["model"].iloc[:6].str.contains("value.backtest").any()
+
+
+@pytest.mark.parametrize("cutoff, horizon, expected", [
+    ("2011-09-01", "90D", ("M", 2)),   # compare's default horizon: September and October
+    ("2011-09-01", "91D", ("M", 3)),
+    ("2011-08-01", "30D", ("W", 4)),   # a Monday, but August has 31 days: weeks
+    ("2011-09-05", "90D", ("W", 12)),
+    ("2011-10-01", "30D", "holds no whole month"),   # a Saturday
+    ("2011-09-05", "6D", "holds no whole week"),
+    ("2011-09-03", "90D", "the cut-off 2011-09-03 is neither the first of a month nor a Monday"),
+    ("2011-09-01 10:00", "90D", "neither the first of a month nor a Monday"),
+])
+def test_compare_backtest_period(cutoff, horizon, expected):
+    from basketmine.models._compare import _backtest_period
+    period, periods, why = _backtest_period(pd.Timestamp(cutoff), pd.Timedelta(horizon))
+    if isinstance(expected, tuple):
+        assert (period, periods, why) == (*expected, None)
+    else:
+        assert period is None and expected in why and "value.backtest needs" in why
+
+
+def test_compare_backtest_skips_and_notes(tm, feats, monkeypatch):
+    """A backtest that raises is a skip row; a model it could not fit is a skip row with its note."""
+    from basketmine.models import _compare as C
+    real = bm.value.backtest
+
+    def short(*a, **k):
+        raise bm.InvalidParameterError("The 'cutoffs' parameter of backtest must leave 3 whole periods")
+
+    monkeypatch.setattr(bm.value, "backtest", short)
+    tab = C._Table()
+    C._backtest_rows("regression", C._run_backtest(tm, feats), tab)
+    row = tab.frame().iloc[0]
+    assert len(tab.rows) == 1 and row["model"] == "value.backtest" and row["metric"] == "skipped"
+    assert "could not run" in row["note"] and "whole periods" in row["note"]
+
+    def without_bgnbd(tm, cutoffs, periods, **k):
+        bt = real(tm, cutoffs, periods, period=k["period"], models=("markov", "last_periods"))
+        bt.notes.append("bgnbd at 2011-09-01: not fitted (no repeat customer)")
+        return bt
+
+    monkeypatch.setattr(bm.value, "backtest", without_bgnbd)
+    tab = C._Table()
+    C._backtest_rows("time series", C._run_backtest(tm, feats), tab)
+    t = tab.frame().set_index(["model", "metric"])
+    assert "not fitted (no repeat customer)" in t.loc[("BG/NBD x Gamma-Gamma (value.backtest)", "skipped"), "note"]
+    assert t.loc[("Markov chain (value.backtest)", "total relative error (value)"), "note"] == ""
 
 
 # ------------------------------------------------------------- bad input
@@ -654,6 +728,10 @@ def test_short_series_is_a_documented_skip(tm):
     cmp = bm.compare(tm.between("2011-08-01", None), "2011-09-15", horizon="30D", model_types=("time series",))
     row = cmp.table.iloc[0]
     assert row["metric"] == "skipped" and "too short" in row["note"]
+    # a Thursday: no period start for value.backtest
+    row = cmp.table.iloc[1]
+    assert len(cmp.table) == 2 and row["model"] == "value.backtest" and row["metric"] == "skipped"
+    assert "the cut-off 2011-09-15 is neither the first of a month nor a Monday" in row["note"]
 
 
 def test_learned_timing_beats_the_rule_timing_on_the_sample(tm, feats, recommender):
@@ -675,7 +753,8 @@ def test_compare_without_prices_skips_spend_and_still_clusters():
         warnings.simplefilter("ignore", UserWarning)
         t = bm.compare(tm, CUT, model_types=("regression", "clustering")).table
     reg = t[t["model_type"] == "regression"]
-    assert list(reg["metric"]) == ["skipped"] and "no prices" in reg["note"].iloc[0]
+    assert list(reg["metric"]) == ["skipped", "skipped"] and reg["note"].str.contains("no prices").all()
+    assert list(reg["model"]) == ["holdout spend", "value.backtest"]
     assert t[t["model_type"] == "clustering"]["value"].notna().all()
 
 

@@ -33,7 +33,7 @@ class Comparison:
         One row per model type, model and metric: ``model_type``, ``model``,
         ``metric``, ``value``, ``baseline`` (the model it is judged
         against), ``baseline_value``, ``fit_seconds``, ``note`` (why a model
-        was skipped, when it was).
+        was skipped, when it was, and the notes of ``value.backtest``).
     plots : dict
         Data for plots: ``"churn_roc"`` (false/true positive rates per
         classifier), ``"spend"`` (actual vs predicted holdout spend per
@@ -260,6 +260,94 @@ def _regression(f: Features, tab: _Table, plots: dict, rs: int):
     except (InvalidParameterError, ValueError) as exc:
         tab.skip(mt, "BG/NBD x Gamma-Gamma: holdout spend", f"the value models could not be fitted: {exc}")
     plots["spend"] = pd.DataFrame({"actual": y[te], "naive": naive, **preds}, index=cust.index[te])
+
+
+#: The value module's customer forecasts that :func:`compare` reports, with their names in the table;
+#: ``last_periods`` (each customer does again what they did in the last periods) is their baseline.
+_BACKTEST_MODELS = {"markov": "Markov chain (value.backtest)",
+                    "bgnbd": "BG/NBD x Gamma-Gamma (value.backtest)",
+                    "pareto_nbd": "Pareto/NBD x Gamma-Gamma (value.backtest)"}
+_BACKTEST_BASELINE = "last periods again"
+
+
+def _backtest_period(cutoff: pd.Timestamp, horizon: pd.Timedelta):
+    """``(period, periods, reason)``: the period of :func:`~basketmine.value.backtest`
+    and the whole periods of it inside compare's horizon, or why there are none.
+
+    Months when the cut-off is the first of a month and the horizon holds a
+    whole month, else weeks when the cut-off is a Monday.
+    """
+    midnight = cutoff == cutoff.normalize()
+    why = []
+    if midnight and cutoff.day == 1:
+        months = 0
+        while cutoff + pd.DateOffset(months=months + 1) <= cutoff + horizon:
+            months += 1
+        if months:
+            return "M", months, None
+        why.append(f"the horizon of {horizon} after the cut-off {cutoff:%Y-%m-%d} holds no whole month")
+    if midnight and cutoff.day_of_week == 0:
+        weeks = int(horizon // pd.Timedelta(days=7))
+        if weeks:
+            return "W", weeks, None
+        why.append(f"the horizon of {horizon} after the cut-off {cutoff:%Y-%m-%d} holds no whole week")
+    if why:
+        return None, 0, "; ".join(why) + ": value.backtest needs whole periods"
+    at = f"{cutoff:%Y-%m-%d}" if midnight else f"{cutoff} (not midnight)"
+    return None, 0, (f"the cut-off {at} is neither the first of a month nor a Monday: "
+                     f"value.backtest needs a period start")
+
+
+def _run_backtest(tm: TransactionMatrix, f: Features) -> dict:
+    """:func:`~basketmine.value.backtest` once at compare's cut-off over the
+    whole periods of its horizon, for the regression and time-series rows:
+    ``{"skip": reason}`` or the backtest with its period, periods and seconds."""
+    s = f.split
+    if tm.price is None:
+        return {"skip": "the log has no prices: value.backtest needs purchase values"}
+    period, periods, why = _backtest_period(s.cutoff, s.horizon)
+    if why:
+        return {"skip": why}
+    from ..value import ConvergenceWarning, backtest
+    t0 = time.perf_counter()
+    try:
+        # the log as given: the split has already warned of returns netted across the cut-off
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            bt = backtest(tm, [s.cutoff], periods, period=period, models=(*_BACKTEST_MODELS, "last_periods"))
+    except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
+        return {"skip": f"value.backtest could not run at this cut-off: {str(exc).splitlines()[0]}"}
+    return {"backtest": bt, "period": period, "periods": periods, "secs": time.perf_counter() - t0}
+
+
+def _backtest_rows(mt: str, bt: dict | None, tab: _Table):
+    """The rows of one model type from the shared backtest: per customer value
+    and active periods (regression), the base's totals (time series)."""
+    if bt is None:
+        return
+    if "skip" in bt:
+        tab.skip(mt, "value.backtest", bt["skip"])
+        return
+    m = bt["backtest"].metrics.set_index(["model", "target"])
+    notes = bt["backtest"].notes
+    general = "; ".join(n for n in notes if not any(n.startswith(f"{k} ") for k in _BACKTEST_MODELS))
+    if mt == "regression":
+        wanted = [("value", "mae", "mae"), ("value", "rmse", "rmse"),
+                  ("active_periods", "mae", "mae (active periods)")]
+    else:
+        wanted = [("purchases", "relative_error", "total relative error (purchases)"),
+                  ("value", "relative_error", "total relative error (value)")]
+    for key, name in _BACKTEST_MODELS.items():
+        own = "; ".join([n for n in notes if n.startswith(f"{key} ")] + ([general] if general else []))
+        rows = [(target, col, metric) for target, col, metric in wanted if (key, target) in m.index]
+        if not rows:   # the model could not be fitted at the cut-off: its note says why
+            tab.skip(mt, name, own or "value.backtest gave no forecast")
+            continue
+        for target, col, metric in rows:
+            base = m.loc[("last_periods", target), col] if ("last_periods", target) in m.index else np.nan
+            tab.add(mt, name, metric, m.loc[(key, target), col], _BACKTEST_BASELINE, base, bt["secs"], own)
 
 
 def _mase_smape(actual, fc, scale):
@@ -510,10 +598,20 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
       purchases of X;
     - regression: holdout spend per customer — ridge and gradient boosting;
       MAE, RMSE; against the naive spend rate, with the value module's
-      BG/NBD x Gamma-Gamma prediction as a competitor;
+      BG/NBD x Gamma-Gamma prediction as a competitor; and the value
+      module's own forecasts from :func:`~basketmine.value.backtest` (the
+      Markov chain, BG/NBD and Pareto/NBD x Gamma-Gamma, rows named
+      ``... (value.backtest)``): value per customer over the horizon (MAE of
+      the point forecast, for the Markov chain its median; RMSE of the
+      expectation) and the Markov chain's active periods (MAE), judged on
+      every customer who bought before the cut-off, against the last
+      periods again;
     - time series: weekly baskets of the top ``n_series`` units —
       damped Holt-Winters ETS and SARIMAX with 95% intervals; MASE, sMAPE,
-      interval coverage; against the (seasonal) naive forecast;
+      interval coverage; against the (seasonal) naive forecast; and the
+      customer base's total purchases and value over the horizon from the
+      same backtest (signed relative error of the total, negative when too
+      low), against the last periods again;
     - clustering: k-means on scaled recency, log frequency, log spend and
       unit shares; silhouette and agreement (adjusted Rand index) with the
       value module's customer classes, against RFM segments;
@@ -524,6 +622,16 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
       co-occurrence, rules, follow-ups, TIFU-KNN, UP-CF@r);
     - sequence discovery: next items from follow-up rules within the
       horizon, with the timing error of their median lag.
+
+    The backtest runs once, over the whole periods of the horizon: months
+    when the cut-off is the first of a month and the horizon holds a whole
+    month (the default 90 days from 1 September hold two, 91 days three),
+    else weeks when the cut-off is a Monday; ``table.attrs["backtest"]``
+    says which.  Otherwise, and without prices or with too few periods left
+    in the log, each of the two model types gets a ``value.backtest`` skip
+    row saying why.  The rows' ``fit_seconds`` is that of the one run for
+    all models; backtest's notes (a model it could not fit) are in the
+    ``note`` column.
 
     Returns
     -------
@@ -552,6 +660,7 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
         say("features")
         tab = _Table()
         plots: dict = {}
+        bt = None   # value.backtest, run once for the regression and time-series rows
         for mt in chosen:
             n_rows = len(tab.rows)
             try:
@@ -573,6 +682,9 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
                           else ("association", "sequence discovery")):
                     tab.skip(t, "all models", msg)
                 warnings.warn(f"{owner}: {mt} {msg}.", UserWarning, stacklevel=user_stacklevel())
+            if mt in ("regression", "time series"):
+                bt = bt or _run_backtest(tm, f)
+                _backtest_rows(mt, bt, tab)
             say(mt)
     table = tab.frame()
     order = {m: i for i, m in enumerate(MODEL_TYPES)}
@@ -581,4 +693,6 @@ def compare(tm: TransactionMatrix, cutoff, *, horizon="90D", k: int = 10, level:
     table = table[table["model_type"].isin(chosen)].reset_index(drop=True)
     table.attrs.update({"cutoff": f.split.cutoff, "horizon": f.split.horizon, "customers": len(f.customers),
                         "active_in_holdout": int(f.targets["active"].sum())})
+    if bt and "backtest" in bt:
+        table.attrs["backtest"] = {"period": bt["period"], "periods": bt["periods"]}
     return Comparison(table, plots, f)
