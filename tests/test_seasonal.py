@@ -182,3 +182,66 @@ def test_guest_baskets_warn_at_the_callers_line():
         si = V.seasonal_index(tm)
     assert not si.covered and si.periods == 0   # January starts before the log, February is cut
     assert caught and all(w.filename == __file__ for w in caught)
+
+
+# ------------------------------------------------------------------ the index in the forecasts
+def seasonal_log(seed=0, years=2):
+    truth = np.array([1.0, 0.9, 0.9, 0.9, 0.8, 0.7, 0.5, 0.6, 0.9, 1.2, 1.6, 2.0])
+    truth /= truth.mean()
+    return simulate(seed, month_of, truth, n_cust=2500, years=years, start="2017-01-01", mean_rate=0.03)
+
+
+def quiet(fn, *a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*a, **k)
+
+
+def test_the_chain_follows_the_calendar_in_its_buying_odds():
+    tm, end = seasonal_log()
+    factors = {}
+    for month_end in ("2018-06-30", "2018-11-30"):
+        cut = pd.Timestamp(month_end)
+        si = V.seasonal_index(tm, "M", observation_end=cut)
+        assert si.covered
+        plain = quiet(V.StateTransitionForecast(period="M", observation_end=cut).fit, tm)
+        cal = quiet(V.StateTransitionForecast(period="M", observation_end=cut, season=si).fit, tm)
+        a = plain.forecast(1)["probability_active"].to_numpy()
+        b = cal.forecast(1)["probability_active"].to_numpy()
+        ok = (a > 0) & (a < 1)
+        ratio = (b[ok] / (1 - b[ok])) / (a[ok] / (1 - a[ok]))
+        # one factor for every customer: the next month's index over the history's mean index
+        np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+        factors[month_end] = ratio[0]
+    # July is quiet and December busy in the simulated calendar
+    assert factors["2018-06-30"] < 1 < factors["2018-11-30"]
+    # an index of another period is refused; one that is not covered changes nothing
+    si_w = V.seasonal_index(tm, "W", observation_end=end)
+    with pytest.raises(InvalidParameterError, match="'season' parameter of StateTransitionForecast"):
+        V.StateTransitionForecast(period="M", season=si_w).fit(tm)
+    short = V.seasonal_index(tm, "M", observation_end="2017-09-30")
+    assert not short.covered
+    a = quiet(V.StateTransitionForecast(period="M", observation_end="2017-09-30").fit, tm).forecast(2)
+    b = quiet(V.StateTransitionForecast(period="M", observation_end="2017-09-30", season=short).fit, tm).forecast(2)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_backtest_applies_the_calendar_where_the_history_covers_a_season():
+    tm, end = seasonal_log()
+    models = ("markov", "bgnbd", "last_periods")
+    on = quiet(V.backtest, tm, ["2018-10-01"], 3, models=models)
+    off = quiet(V.backtest, tm, ["2018-10-01"], 3, models=models, seasonal=False)
+    assert on.metrics["seasonal"].all() and not off.metrics["seasonal"].any()
+    assert not any("calendar" in n for n in on.notes)
+    # the autumn rise is forecast: the totals of purchases and active periods come closer
+    def err(bt, model, target):
+        m = bt.metrics.set_index(["model", "target"])
+        return abs(m.loc[(model, target), "relative_error"])
+    assert err(on, "bgnbd", "purchases") < err(off, "bgnbd", "purchases")
+    assert err(on, "markov", "active_periods") < err(off, "markov", "active_periods")
+    # the naive answer does not change
+    pd.testing.assert_series_equal(on.predictions["last_periods:value"], off.predictions["last_periods:value"])
+    # a history shorter than a season: said in the notes, the models run without it
+    short = quiet(V.backtest, tm, ["2017-10-01"], 3, models=models)
+    assert not short.metrics["seasonal"].any()
+    assert any(n.startswith("at 2017-10-01: no calendar effect") and "needs at least 14" in n for n in short.notes)

@@ -484,6 +484,27 @@ def test_state_forecast_gamma_gamma(retail):
         V.StateTransitionForecast(frequency_edges=(2, 1)).fit(retail)
 
 
+def test_totals_median_value_is_the_median_of_the_forecast_distribution(retail):
+    st = quiet(V.StateTransitionForecast(period="M").fit, retail)
+    tot = st.totals(3)
+    dist = st.active_periods_distribution(3).to_numpy()
+    p, shape, rate = st._period_gg
+    # a customer more likely to buy in none of the periods: 0
+    none = dist[:, 0] >= 0.5
+    assert none.any() and (tot["median_value"].to_numpy()[none] == 0).all()
+    # otherwise half of the simulated horizons stay at or under it: periods from the chain's
+    # distribution, the customer's nu from their posterior, each period's revenue Gamma(p, nu)
+    rng = np.random.default_rng(7)
+    some = np.flatnonzero(~none)[:6]
+    for i in some:
+        j = rng.choice(dist.shape[1], size=400_000, p=dist[i] / dist[i].sum())
+        nu = rng.gamma(shape[i], 1 / rate[i], size=j.size)
+        v = np.where(j > 0, rng.gamma(np.maximum(j, 1) * p, 1 / nu), 0.0)
+        assert np.mean(v <= tot["median_value"].iloc[i]) == pytest.approx(0.5, abs=0.005)
+    # the period spend is the Gamma-Gamma posterior mean of revenue per active period
+    np.testing.assert_allclose(st.period_spend_.to_numpy(), rate * p / (shape - 1))
+
+
 # ------------------------------------------------------------------ margin and classes
 @pytest.mark.parametrize("idle", [0, 1, 3])
 def test_margin_rate_moves_with_the_firm_multiplicatively(idle):
