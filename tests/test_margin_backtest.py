@@ -98,7 +98,15 @@ def test_margin_backtest_by_hand():
     assert pred["margin_forecast:margin"].to_numpy() == pytest.approx(want)
     err = want - np.array([80, 25, 0])
     row = m.loc[("margin_forecast", "margin")]
-    assert row["mae"] == pytest.approx(np.abs(err).mean()) and row["predicted"] == pytest.approx(want.sum())
+    assert row["mae_mean"] == pytest.approx(np.abs(err).mean()) and row["predicted"] == pytest.approx(want.sum())
+    # its mae is that of the projection fed with the chain's median revenue, spread over the months
+    end = pd.Timestamp("2021-04-01") - pd.Timedelta(1, "ns")
+    st = quiet(V.StateTransitionForecast(period="M", periods=2, observation_end=end).fit, tm.between(None, "2021-04-01"))
+    med = quiet(V.margin_forecast, tm.between(None, "2021-04-01"), "M", 2, expenses=EXPENSES.iloc[:2],
+                expected_revenue=st.totals(2)["median_value"] / 2, observation_end=end)
+    want_med = med["value"].groupby(level="customer").sum().loc[["a", "b", "c"]].to_numpy()
+    assert pred["margin_forecast:margin:median"].to_numpy() == pytest.approx(want_med)
+    assert row["mae"] == pytest.approx(np.abs(want_med - np.array([80, 25, 0])).mean())
     assert row["relative_error"] == pytest.approx((want.sum() - 105) / 105)
     if not want.any():   # the chain's Gamma-Gamma on two repeat buyers may give no revenue at all: said
         assert any("expected revenue is 0 for every customer" in n for n in bt.notes)

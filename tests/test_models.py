@@ -615,12 +615,13 @@ def test_compare_table(tm, monkeypatch, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         bt = bm.value.backtest(tm, [CUT], 3, period="M")
-    assert bt.notes == []
+    # nine months of history: no calendar effect, and the note says so (on every value.backtest row)
+    assert len(bt.notes) == 1 and bt.notes[0].startswith("at 2011-09-01: no calendar effect")
     m = bt.metrics.set_index(["model", "target"])
     names = {"markov": "Markov chain (value.backtest)", "bgnbd": "BG/NBD x Gamma-Gamma (value.backtest)",
              "pareto_nbd": "Pareto/NBD x Gamma-Gamma (value.backtest)"}
     rows = t[t["model"].str.endswith("(value.backtest)")]
-    assert (rows["baseline"] == "last periods again").all() and (rows["note"] == "").all()
+    assert (rows["baseline"] == "last periods again").all() and (rows["note"] == bt.notes[0]).all()
     expected = []
     for key, name in names.items():
         expected += [("regression", name, "mae", key, "value", "mae"),
@@ -683,7 +684,9 @@ def test_compare_backtest_skips_and_notes(tm, feats, monkeypatch):
     C._backtest_rows("time series", C._run_backtest(tm, feats), tab)
     t = tab.frame().set_index(["model", "metric"])
     assert "not fitted (no repeat customer)" in t.loc[("BG/NBD x Gamma-Gamma (value.backtest)", "skipped"), "note"]
-    assert t.loc[("Markov chain (value.backtest)", "total relative error (value)"), "note"] == ""
+    # the other notes (here: no calendar effect on nine months) go to the rows of every model
+    note = t.loc[("Markov chain (value.backtest)", "total relative error (value)"), "note"]
+    assert note.startswith("at 2011-09-01: no calendar effect") and "not fitted" not in note
 
 
 # ------------------------------------------------------------- bad input

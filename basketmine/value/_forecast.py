@@ -477,17 +477,20 @@ class StateTransitionForecast:
         probability ``dist[:, j]``, each period's revenue Gamma(p, nu) and nu
         the customer's Gamma(shape, rate) posterior, so that j periods sum to
         rate x BetaPrime(j p, shape).  Found by bisection on a log scale."""
-        N, J = dist.shape
+        out = np.zeros(len(dist))
+        need = np.flatnonzero(dist[:, 0] < 0.5)      # the others' median is 0
+        dist, shape, rate = dist[need], shape[need], rate[need]
         scale = rate / np.maximum(shape - 1, 1e-9) * p     # a period's expected revenue
-        lo, hi = np.log(scale * 1e-6), np.log(scale * J * 1e6)
+        lo, hi = np.log(scale * 1e-6), np.log(scale * dist.shape[1] * 1e6)
         for _ in range(iterations):
             mid = (lo + hi) / 2
             cdf = dist[:, 0].copy()
-            for j in range(1, J):
+            for j in range(1, dist.shape[1]):
                 cdf += dist[:, j] * stats.betaprime.cdf(np.exp(mid) / rate, j * p, shape)
             below = cdf < 0.5
             lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-        return np.where(dist[:, 0] >= 0.5, 0.0, np.exp((lo + hi) / 2))
+        out[need] = np.exp((lo + hi) / 2)
+        return out
 
     def band_probabilities(self, period: int = 1) -> pd.DataFrame:
         """Per customer, the probability of each recency, frequency and

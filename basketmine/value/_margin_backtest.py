@@ -14,6 +14,7 @@ import pandas as pd
 from .._validation import InBody, Interval, InvalidParameterError, Options, validated
 from ..transactions import TransactionMatrix, warn_returns_after
 from ._models import ConvergenceWarning
+from ._forecast import StateTransitionForecast
 from ._margin import _COSTED_TM, _EXPENSES, _history, margin_forecast
 from ._summary import MARGIN_RATE, _PERIODS, _period_start_days, _periods, _timestamp, period_table, purchases
 
@@ -25,7 +26,7 @@ __all__ = ["MARGIN_MODELS", "MarginBacktest", "margin_backtest"]
 #: margin rate unchanged, without the firm-wide drift).
 MARGIN_MODELS = ("margin_forecast", "last_periods", "last_rate")
 MARGIN_TARGETS = ("margin", "margin_rate")
-_METRIC_COLUMNS = ["cutoff", "model", "target", "customers", "mae", "rmse", "predicted", "actual",
+_METRIC_COLUMNS = ["cutoff", "model", "target", "customers", "mae", "mae_mean", "rmse", "predicted", "actual",
                    "relative_error"]
 
 
@@ -37,7 +38,10 @@ class MarginBacktest:
     ----------
     metrics : DataFrame
         One row per cut-off, model and target: ``customers``, per-customer
-        ``mae`` and ``rmse``, and for the ``margin`` target the
+        ``mae`` (for ``margin_forecast``'s margin: of the projection fed
+        with the chain's median revenue, the point forecast for absolute
+        error, as in :func:`backtest`), ``mae_mean`` and ``rmse`` of the
+        expectation, and for the ``margin`` target the
         ``predicted`` and ``actual`` totals and the total's
         ``relative_error`` ((predicted - actual) / \\|actual\\|).  The
         ``margin_rate`` target (``margin_forecast`` against ``last_rate``,
@@ -46,7 +50,8 @@ class MarginBacktest:
         Per cut-off and customer who bought before it: ``idle_periods``
         (whole periods since the last one with revenue), the actual
         ``actual:revenue``, ``actual:margin``, ``actual:margin_rate`` and
-        each model's predictions (``<model>:<target>``).
+        each model's predictions (``<model>:<target>``; the median-fed
+        projection as ``margin_forecast:margin:median``).
     notes : list of str
         Forecasts that could not be made at a cut-off, and why.
 
@@ -105,15 +110,18 @@ def _cutoffs(owner: str, cutoffs, period: str, periods: int, end: pd.Timestamp, 
     return out
 
 
-def _metric(cut_ts, model: str, target: str, y: np.ndarray, f: np.ndarray, totals: bool) -> tuple:
+def _metric(cut_ts, model: str, target: str, y: np.ndarray, f: np.ndarray, totals: bool, point=None) -> tuple:
+    """Errors of the expectation ``f``; ``mae`` of ``point`` where the model
+    has a point forecast for absolute error of its own."""
     ok = ~np.isnan(f) & ~np.isnan(y)
     err = f[ok] - y[ok]
-    mae = float(np.mean(np.abs(err))) if ok.any() else np.nan
+    mae_mean = float(np.mean(np.abs(err))) if ok.any() else np.nan
+    mae = mae_mean if point is None else float(np.nanmean(np.abs(point[ok] - y[ok]))) if ok.any() else np.nan
     rmse = float(np.sqrt(np.mean(err ** 2))) if ok.any() else np.nan
     if not totals:
-        return cut_ts, model, target, int(ok.sum()), mae, rmse, np.nan, np.nan, np.nan
+        return cut_ts, model, target, int(ok.sum()), mae, mae_mean, rmse, np.nan, np.nan, np.nan
     tot_p, tot_a = float(f[ok].sum()), float(y[ok].sum())
-    return (cut_ts, model, target, int(ok.sum()), mae, rmse, tot_p, tot_a,
+    return (cut_ts, model, target, int(ok.sum()), mae, mae_mean, rmse, tot_p, tot_a,
             (tot_p - tot_a) / abs(tot_a) if tot_a else np.nan)
 
 
@@ -183,7 +191,7 @@ def margin_backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period:
     >>> bt = bm.value.margin_backtest(tm, ["2011-06-01"], 3, margin_rate=0.3)
     >>> bt.metrics[["model", "target", "customers", "mae", "relative_error"]].round(3)
                  model       target  customers      mae  relative_error
-    0  margin_forecast       margin        307  158.527           0.029
+    0  margin_forecast       margin        307  109.897           0.096
     1     last_periods       margin        307  134.614           0.161
     2  margin_forecast  margin_rate        147    0.000             NaN
     3        last_rate  margin_rate        147    0.000             NaN
@@ -237,30 +245,39 @@ def margin_backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period:
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             try:
-                fc = margin_forecast(history, period, periods, expenses=seen, margin_rate=margin_rate,
-                                     observation_end=cut_ts - pd.Timedelta(1, "ns"))
+                # one chain for both projections: its expected revenue, and its median revenue
+                # (the point forecast for absolute error) spread evenly over the periods
+                st = StateTransitionForecast(period=period, periods=periods,
+                                             observation_end=cut_ts - pd.Timedelta(1, "ns")).fit(history)
+                kw = dict(expenses=seen, margin_rate=margin_rate, observation_end=cut_ts - pd.Timedelta(1, "ns"))
+                fc = margin_forecast(history, period, periods, expected_revenue=st.forecast(periods), **kw)
+                fc_med = margin_forecast(history, period, periods,
+                                         expected_revenue=st.totals(periods)["median_value"] / periods, **kw)
             except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
                 notes.append(f"margin_forecast at {cut_ts:%Y-%m-%d}: not made ({exc})")
-                fc = None
+                fc = fc_med = None
         notes += [f"margin_forecast at {cut_ts:%Y-%m-%d}: {w.message}" for w in said
                   if issubclass(w.category, ConvergenceWarning)]
         if fc is not None and not (fc["expected_revenue"] != 0).any():
             notes.append(f"margin_forecast at {cut_ts:%Y-%m-%d}: the expected revenue is 0 for every customer "
                          f"(the StateTransitionForecast gave none); its margins are judged as they are")
+        fc_median = np.full(n, np.nan)
         if fc is not None:
-            value = fc["value"]
-            total = value.groupby(level="customer", sort=False).sum()
-            missing = value.isna().groupby(level="customer", sort=False).any()
-            total[missing.reindex(total.index).to_numpy()] = np.nan
-            idx = customers.get_indexer(total.index)
-            fc_margin[idx[idx >= 0]] = total.to_numpy()[idx >= 0]
+            for frame, out in ((fc, fc_margin), (fc_med, fc_median)):
+                value = frame["value"]
+                total = value.groupby(level="customer", sort=False).sum()
+                missing = value.isna().groupby(level="customer", sort=False).any()
+                total[missing.reindex(total.index).to_numpy()] = np.nan
+                idx = customers.get_indexer(total.index)
+                out[idx[idx >= 0]] = total.to_numpy()[idx >= 0]
             first = fc.xs(1, level="period")["margin_rate"]
             idx = customers.get_indexer(first.index)
             fc_rate[idx[idx >= 0]] = first.to_numpy()[idx >= 0]
 
         actual = Rh - Ch - Eh
         if fc is not None:
-            rows.append(_metric(cut_ts, "margin_forecast", "margin", actual[who], fc_margin[who], True))
+            rows.append(_metric(cut_ts, "margin_forecast", "margin", actual[who], fc_margin[who], True,
+                                fc_median[who]))
         rows.append(_metric(cut_ts, "last_periods", "margin", actual[who], naive[who], True))
         if fc is not None:
             rows.append(_metric(cut_ts, "margin_forecast", "margin_rate", rate[who], fc_rate[who], False))
@@ -268,7 +285,8 @@ def margin_backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period:
         preds.append(pd.DataFrame({
             "cutoff": cut_ts, "customer": labels[who], "idle_periods": idle[who], "actual:revenue": Rh[who],
             "actual:margin": actual[who], "actual:margin_rate": rate[who],
-            "margin_forecast:margin": fc_margin[who], "last_periods:margin": naive[who],
+            "margin_forecast:margin": fc_margin[who], "margin_forecast:margin:median": fc_median[who],
+            "last_periods:margin": naive[who],
             "margin_forecast:margin_rate": fc_rate[who], "last_rate:margin_rate": last_rate[who]}))
     metrics = pd.DataFrame(rows, columns=_METRIC_COLUMNS)
     return MarginBacktest(metrics, pd.concat(preds, ignore_index=True), notes)
