@@ -45,7 +45,7 @@ stats = LazyModule("scipy.stats")
 
 __all__ = ["StateTransitionForecast"]
 
-_CHUNK = 4096  # customers pushed through the chain at once
+_CHUNK = 1024  # customers pushed through the chain at once
 
 
 class StateTransitionForecast:
@@ -371,27 +371,27 @@ class StateTransitionForecast:
             with np.errstate(invalid="ignore"):
                 bc = np.where(np.isinf(o), 1.0, o / (1 + o))            # n x S
             G = self._monetary_probs(self.band_purchases_.to_numpy(), rows) if use_gg else None
-            J = k + 1 if count else 1
-            pi = np.zeros((n, S, J))
+            pi = np.zeros((n, S, 1))
             pi[np.arange(n), cur[rows], 0] = 1.0
             out = np.empty((n, k, S)) if not count else None
             for t in range(k):
                 a = pi * (bc if cal is None else self._seasonal_probs(bc, cal[t]))[:, :, None]
                 idle = pi - a
-                nxt = np.zeros_like(pi)
-                nxt[:, succ[move]] = idle[:, move]
-                nxt[:, stay] += idle[:, stay]
-                if count:   # a purchase adds one active period
-                    a = np.concatenate([np.zeros((n, S, 1)), a[:, :, :-1]], axis=2)
+                # after t + 1 periods at most t + 1 were active: the count axis grows by one
+                J = pi.shape[2] + 1 if count else 1
+                nxt = np.zeros((n, S, J))
+                nxt[:, succ[move], :idle.shape[2]] = idle[:, move]
+                nxt[:, stay, :idle.shape[2]] += idle[:, stay]
+                lo = 1 if count else 0   # a purchase adds one active period
                 for g, src in enumerate(groups):
                     if not len(src):
                         continue
                     block = slice(g * FM, (g + 1) * FM)
                     if use_gg:
                         af = np.einsum("nsj,sf->nfj", a[:, src], QF[src])
-                        nxt[:, block] += (af[:, :, None, :] * G[:, :, :, None]).reshape(n, FM, J)
+                        nxt[:, block, lo:] += (af[:, :, None, :] * G[:, :, :, None]).reshape(n, FM, -1)
                     else:
-                        nxt[:, block] += np.einsum("nsj,sx->nxj", a[:, src], Q[src])
+                        nxt[:, block, lo:] += np.einsum("nsj,sx->nxj", a[:, src], Q[src])
                 pi = nxt
                 if not count:
                     out[:, t] = pi[:, :, 0]
