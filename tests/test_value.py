@@ -476,10 +476,23 @@ def test_state_forecast_gamma_gamma(retail):
     np.testing.assert_allclose(G.sum(axis=2), 1.0)
     fc = st.forecast()
     assert (fc["probability_active"].between(0, 1)).all() and (fc["expected_value"] >= 0).all()
-    # a customer's expected value is their expected purchases x Gamma-Gamma spend
-    spend = st.gamma_gamma_.expected_spend(st._gg_X)
+    # a customer's expected value is their probability of buying x their Gamma-Gamma revenue per
+    # active period, fitted on each customer's mean revenue over their active months
+    from basketmine.value._summary import period_table, purchases
+    p = quiet(purchases, retail, "test")
+    pt = period_table(p, "M", int(st.last_period_.ordinal))
+    per = pd.DataFrame({"c": pt.customer, "rev": pt.revenue}).groupby("c")["rev"].agg(["size", "mean"])
+    per.index = pd.Index(p.labels[per.index], name="customer")
+    gg = quiet(V.GammaGamma().fit, per.rename(columns={"size": "frequency", "mean": "monetary_value"})
+               .query("monetary_value > 0"))
+    X = per.rename(columns={"size": "frequency", "mean": "monetary_value"}).loc[st.current_state_.index]
+    spend = gg.expected_spend(X.assign(monetary_value=X["monetary_value"].clip(lower=0)))
+    np.testing.assert_allclose(st.period_spend_, spend)
     c = fc.index.get_level_values(0)[0]
-    np.testing.assert_allclose(fc.loc[c, "expected_value"], fc.loc[c, "expected_purchases"] * spend[c])
+    np.testing.assert_allclose(fc.loc[c, "expected_value"], fc.loc[c, "probability_active"] * spend[c])
+    # totals: the expectation is the forecast's sum
+    tot = st.totals()
+    np.testing.assert_allclose(tot["expected_value"], fc["expected_value"].groupby(level=0, sort=False).sum())
     with pytest.raises(bm.InvalidParameterError, match="frequency_edges"):
         V.StateTransitionForecast(frequency_edges=(2, 1)).fit(retail)
 

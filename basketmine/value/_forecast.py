@@ -1,4 +1,4 @@
-"""The (r, f, m) state-transition forecast.
+"""The (r, h, f, m) state-transition forecast.
 
 At the end of each period a customer is in a state ``(r, h, f, m)``:
 
@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from .._lazy import LazyModule
-from .._validation import NONE, Interval, InvalidParameterError, NotFittedError, Options, check
+from .._validation import NONE, Interval, InvalidParameterError, NotFittedError, Options, check, user_stacklevel
 from ..transactions import TransactionMatrix
-from ._models import GammaGamma
+from ._models import ConvergenceWarning, GammaGamma
 from ._summary import (_PERIODS, _period_start_days, last_complete_period, period_label, period_table,
                        purchases, summary)
 
@@ -45,7 +45,18 @@ stats = LazyModule("scipy.stats")
 
 __all__ = ["StateTransitionForecast"]
 
-_CHUNK = 1024  # customers pushed through the chain at once
+_CELLS = 4_000_000  # (customer, state, count) cells pushed through the chain at once
+
+
+def _times_odds(prob, factor):
+    """The probability whose odds are ``prob``'s times ``factor`` (certain
+    stays certain, impossible stays impossible)."""
+    prob, factor = np.broadcast_arrays(np.asarray(prob, dtype=np.float64), factor)
+    out = np.where(prob >= 1, 1.0, 0.0)
+    ok = (prob > 0) & (prob < 1)
+    o = prob[ok] / (1 - prob[ok]) * factor[ok]
+    out[ok] = o / (1 + o)
+    return out
 
 
 class StateTransitionForecast:
@@ -61,8 +72,8 @@ class StateTransitionForecast:
         Number of recency states: 0, 1, ..., ``recency_bands - 1`` or more
         idle periods; at least ``memory``.
     memory : int
-        Periods of activity the state remembers: the last active one and the
-        ``memory - 1`` before it.  1 is the plain (r, f, m) chain.  The
+        Periods of activity the state remembers, 1 to 4: the last active one
+        and the ``memory - 1`` before it.  1 is the plain (r, f, m) chain.  The
         default 3 was chosen by :func:`backtest` on the Online Retail and
         CDNOW logs (see the guide).
     frequency_edges : sequence of int
@@ -98,6 +109,11 @@ class StateTransitionForecast:
         recency band; failing that, the customer stays idle).
     current_state_ : DataFrame
         Each customer's state at the end of the history.
+    unseen_states_ : MultiIndex
+        States no customer left in the history (their rows are pooled).
+    band_value_ : Series
+        Mean revenue of an active period in each (f, m) band (the empirical
+        value model).
     customer_effect_ : Series
         Each customer's odds multiplier ``(k + B) / (k + E)`` (1 without
         shrinkage).
@@ -142,14 +158,14 @@ class StateTransitionForecast:
         owner = "StateTransitionForecast"
         check(owner, "period", self.period, Options(_PERIODS))
         check(owner, "recency_bands", self.recency_bands, Interval("int", 2, None, "left"))
-        check(owner, "memory", self.memory, Interval("int", 1, 8, "both"))
+        check(owner, "memory", self.memory, Interval("int", 1, 4, "both"))
         if self.recency_bands < self.memory:
             raise InvalidParameterError(
                 f"The 'recency_bands' parameter of {owner} must be at least memory ({self.memory}). "
                 f"Got {self.recency_bands!r} instead.")
         check(owner, "monetary_bands", self.monetary_bands, Interval("int", 1, None, "left"))
         check(owner, "monetary", self.monetary, Options(("gamma-gamma", "empirical")))
-        check(owner, "shrinkage", self.shrinkage, (NONE, Interval("real", 0, None, "neither")))
+        check(owner, "shrinkage", self.shrinkage, (NONE, Interval("real", 0, float("inf"), "neither")))
         check(owner, "periods", self.periods, Interval("int", 1, None, "left"))
         from ._seasonal import SeasonalIndex
         if self.season is not None and (not isinstance(self.season, SeasonalIndex)
@@ -277,24 +293,37 @@ class StateTransitionForecast:
         if self.season is not None and self.season.covered:
             w = seen.sum(axis=0)     # transitions counted into periods lo + 1 .. last
             at = self._index_at(np.arange(lo + 1, last + 1))
-            self._calendar = (float(at @ w / w.sum()) if w.sum() else 1.0, last)
+            base = float(at @ w / w.sum()) if w.sum() else 1.0
+            if not base > 0:
+                raise InvalidParameterError(
+                    f"The 'season' parameter of {owner} must hold a positive index over the history; "
+                    f"its mean over the periods fitted is {base!r}.")
+            self._calendar = (base, last)
         # spend per active period: a Gamma-Gamma posterior on each customer's period revenues
         n_act = np.bincount(row, minlength=N).astype(float)
         per_period = np.bincount(row, weights=pt.revenue, minlength=N) / n_act
         X = pd.DataFrame({"frequency": n_act, "monetary_value": per_period}, index=labels)
         fit_on = X[X["monetary_value"] > 0]
         self.period_spend_ = self._period_gg = None
+        why = "fewer than two customers with distinct positive revenues"
         if len(fit_on) >= 2 and fit_on["monetary_value"].nunique() > 1:
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with warnings.catch_warnings(record=True) as said:
+                    warnings.simplefilter("always")
                     gg = GammaGamma().fit(fit_on)
+                why = next((str(w.message) for w in said if issubclass(w.category, ConvergenceWarning)), None)
+            except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
+                why = str(exc)
+            if why is None:
                 Xc = X.assign(monetary_value=X["monetary_value"].clip(lower=0))
                 self.period_spend_ = gg.expected_spend(Xc).rename("spend")
                 post = gg.posterior(Xc)
                 self._period_gg = (gg.params_["p"], post["shape"].to_numpy(), post["rate"].to_numpy())
-            except (InvalidParameterError, ValueError, np.linalg.LinAlgError):
-                pass
+        if self._period_gg is None:
+            warnings.warn(f"{owner}: the Gamma-Gamma of revenue per active period was not fitted ({why}); "
+                          f"values come from the spend per purchase (or the bands' mean value), and "
+                          f"median_value is the median active periods at the expected value of one.",
+                          UserWarning, stacklevel=user_stacklevel())
         if self.monetary == "gamma-gamma":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # already said by purchases() above
@@ -351,7 +380,6 @@ class StateTransitionForecast:
         R, H, F, M = self._dims
         FM, S = F * M, R * H * F * M
         succ, h_next, buy, Q, cur = self._chain
-        odds = np.where(buy < 1, buy / np.where(buy < 1, 1 - buy, 1), np.inf)
         stay = np.flatnonzero(succ == np.arange(S))   # r capped: idle keeps the state
         move = np.flatnonzero(succ != np.arange(S))
         groups = [np.flatnonzero((h_next == g) & (buy > 0)) for g in range(H)]
@@ -364,18 +392,17 @@ class StateTransitionForecast:
             base, last = self._calendar
             cal = self._index_at(np.arange(last + 1, last + k + 1)) / base
         N = len(cur)
-        for lo in range(0, N, _CHUNK):
-            rows = slice(lo, min(lo + _CHUNK, N))
+        chunk = max(16, _CELLS // (S * (k + 1 if count else k)))
+        for lo in range(0, N, chunk):
+            rows = slice(lo, min(lo + chunk, N))
             n = rows.stop - rows.start
-            o = odds[None, :] * effect[rows, None]
-            with np.errstate(invalid="ignore"):
-                bc = np.where(np.isinf(o), 1.0, o / (1 + o))            # n x S
+            bc = _times_odds(buy[None, :], effect[rows, None])            # n x S
             G = self._monetary_probs(self.band_purchases_.to_numpy(), rows) if use_gg else None
             pi = np.zeros((n, S, 1))
             pi[np.arange(n), cur[rows], 0] = 1.0
             out = np.empty((n, k, S)) if not count else None
             for t in range(k):
-                a = pi * (bc if cal is None else self._seasonal_probs(bc, cal[t]))[:, :, None]
+                a = pi * (bc if cal is None else _times_odds(bc, cal[t]))[:, :, None]
                 idle = pi - a
                 # after t + 1 periods at most t + 1 were active: the count axis grows by one
                 J = pi.shape[2] + 1 if count else 1
@@ -401,12 +428,6 @@ class StateTransitionForecast:
         days = _period_start_days(ordinals, self.period).astype(np.int64)
         return self.season.at(days.astype("datetime64[D]").astype("datetime64[ns]"))
 
-    @staticmethod
-    def _seasonal_probs(bc, factor):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            o = np.where(bc < 1, bc / np.where(bc < 1, 1 - bc, 1), np.inf) * factor
-            return np.where(np.isinf(o), 1.0, o / (1 + o))
-
     def state_probabilities(self, periods: int | None = None) -> np.ndarray:
         """Each customer's state distribution after 1..``periods`` periods:
         an array (customers, periods, states) in the order of ``states_``."""
@@ -429,14 +450,21 @@ class StateTransitionForecast:
 
     def forecast(self, periods: int | None = None) -> pd.DataFrame:
         """Expected purchases, value and probability of buying, per customer
-        and future period (1 = the period after the history)."""
+        and future period (1 = the period after the history).
+
+        The expected value is the probability of buying times the customer's
+        expected revenue in an active period (``period_spend_``); with
+        ``monetary="empirical"``, the mean value of the (f, m) bands the
+        chain reaches."""
         probs = self.state_probabilities(periods)
         R, H, F, M = self._dims
         N, k, S = probs.shape
         active = probs[:, :, :H * F * M].reshape(N, k, H, F, M).sum(axis=2)
         pf = active.sum(axis=3)  # N x k x F
         purchases_ = pf @ self.band_purchases_.to_numpy()
-        if self._use_gg():
+        if self._use_gg() and self.period_spend_ is not None:   # an active period's expected revenue
+            value = pf.sum(axis=2) * self.period_spend_.to_numpy()[:, None]
+        elif self._use_gg():
             spend = self.gamma_gamma_.expected_spend(self._gg_X).to_numpy()
             value = purchases_ * spend[:, None]
         else:
@@ -448,16 +476,21 @@ class StateTransitionForecast:
 
     def totals(self, periods: int | None = None) -> pd.DataFrame:
         """Per customer, the whole horizon: expected and median number of
-        active periods, expected purchases and value, and ``median_value``:
-        the median of the horizon's value, each active period's revenue
-        being Gamma-distributed around the customer's Gamma-Gamma posterior
-        (``period_spend_``) and their number distributed as
-        :meth:`active_periods_distribution` says.  The expectations are the forecasts to sum (totals,
-        squared errors); the medians are those to judge by absolute error,
-        where a customer more likely to buy in none of the periods is
-        forecast 0."""
+        active periods, expected purchases, and the expected and median
+        value.
+
+        The value of the horizon is the sum of its active periods' revenues:
+        their number as :meth:`active_periods_distribution` says, each
+        Gamma-distributed around the customer's Gamma-Gamma posterior of
+        revenue per active period (``period_spend_``); ``expected_value``
+        is the mean of that distribution (the sum of :meth:`forecast`'s) and
+        ``median_value`` its median.  The expectations are the forecasts to
+        sum (totals, squared errors); the medians are those to judge by
+        absolute error, where a customer more likely to buy in none of the
+        periods is forecast 0.
+        """
         k = self._periods_arg("totals", periods)
-        fc = self.forecast(k).groupby(level="customer", sort=False).sum()
+        fc = self.forecast(k).groupby(level="customer", sort=False).sum(min_count=1)
         dist = self.active_periods_distribution(k).to_numpy()
         med = (dist.cumsum(axis=1) < 0.5).sum(axis=1).astype(float)
         ea = fc["probability_active"].to_numpy()
@@ -472,7 +505,7 @@ class StateTransitionForecast:
                              "median_value": median_value}, index=fc.index)
 
     @staticmethod
-    def _value_median(dist, p, shape, rate, iterations: int = 48):
+    def _value_median(dist, p, shape, rate, iterations: int = 64):
         """The median of the horizon's value: j active periods with
         probability ``dist[:, j]``, each period's revenue Gamma(p, nu) and nu
         the customer's Gamma(shape, rate) posterior, so that j periods sum to
@@ -480,8 +513,9 @@ class StateTransitionForecast:
         out = np.zeros(len(dist))
         need = np.flatnonzero(dist[:, 0] < 0.5)      # the others' median is 0
         dist, shape, rate = dist[need], shape[need], rate[need]
-        scale = rate / np.maximum(shape - 1, 1e-9) * p     # a period's expected revenue
-        lo, hi = np.log(scale * 1e-6), np.log(scale * dist.shape[1] * 1e6)
+        # around p x rate / shape (finite for any posterior); e^40 either side holds the median
+        centre = np.log(p * rate / shape)
+        lo, hi = centre - 40.0, centre + 40.0 + np.log(dist.shape[1])
         for _ in range(iterations):
             mid = (lo + hi) / 2
             cdf = dist[:, 0].copy()

@@ -2,6 +2,7 @@
 several cut-offs, judged per customer on the periods after each cut-off."""
 from __future__ import annotations
 
+import datetime as _dt
 import warnings
 from dataclasses import dataclass, field
 
@@ -15,10 +16,12 @@ from ._summary import _PERIODS, _period_start_days, _periods, _timestamp, period
 
 __all__ = ["FORECAST_MODELS", "ForecastBacktest", "backtest"]
 
-#: The forecasts :func:`backtest` can run: the (r, f, m) Markov chain, BG/NBD
+#: The forecasts :func:`backtest` can run: the (r, h, f, m) Markov chain, BG/NBD
 #: and Pareto/NBD (with Gamma-Gamma for value), and two naive answers: the
 #: last ``periods`` periods again, and the customer's mean rate so far.
 FORECAST_MODELS = ("markov", "bgnbd", "pareto_nbd", "last_periods", "mean_rate")
+#: The forecasts a calendar index changes.
+SEASONAL_MODELS = ("markov", "bgnbd", "pareto_nbd")
 TARGETS = ("active_periods", "purchases", "value")
 
 
@@ -120,6 +123,65 @@ def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, da
     return out_p, out_v
 
 
+def cutoff_periods(owner: str, cutoffs, period: str, periods: int, end: pd.Timestamp, first: int) -> list:
+    """``(timestamp, period ordinal)`` of each cut-off, checked for every
+    backtest: at the start of a period, leaving ``periods`` whole periods
+    before the log ends, with a period with purchases (``first``: the
+    first one's ordinal) before it."""
+    if isinstance(cutoffs, (str, _dt.date, np.datetime64)):
+        cuts = [cutoffs]
+    else:
+        try:
+            cuts = list(cutoffs)
+        except TypeError:
+            raise InvalidParameterError(f"The 'cutoffs' parameter of {owner} must be a date or a list of dates. "
+                                        f"Got {cutoffs!r} instead.") from None
+    if not cuts:
+        raise InvalidParameterError(f"The 'cutoffs' parameter of {owner} must hold at least one date.")
+    out = []
+    for raw in cuts:
+        cut_ts = _timestamp(owner, "cutoffs", raw, optional=False)
+        t = np.array([cut_ts.to_datetime64(), (cut_ts - pd.Timedelta(1, "ns")).to_datetime64()],
+                     dtype="datetime64[ns]")
+        cut, before = (int(x) for x in _periods(t, period))
+        if cut == before:
+            raise InvalidParameterError(
+                f"The 'cutoffs' parameter of {owner} must hold dates at the start of a {period!r} period "
+                f"(e.g. '2011-06-01' for months). Got {raw!r}.")
+        horizon_end = pd.Timestamp(_period_start_days(np.array([cut + periods]), period)[0], unit="D")  # day after
+        if horizon_end > end.normalize() + pd.Timedelta(days=1):
+            raise InvalidParameterError(
+                f"The 'cutoffs' parameter of {owner} must leave {periods} whole periods before the log ends "
+                f"({end:%Y-%m-%d}). Got {raw!r}.")
+        if cut <= first:
+            raise InvalidParameterError(
+                f"The 'cutoffs' parameter of {owner} must leave a whole period with purchases before each "
+                f"cut-off (the first purchase falls in the period starting "
+                f"{pd.Timestamp(_period_start_days(np.array([first]), period)[0], unit='D'):%Y-%m-%d}). "
+                f"Got {raw!r}.")
+        out.append((cut_ts, cut))
+    return out
+
+
+def metric_row(cut_ts, model: str, target: str, y: np.ndarray, f: np.ndarray, totals: bool = True,
+               point=None) -> tuple:
+    """(cut-off, model, target, customers, mae, mae_mean, rmse, predicted,
+    actual, relative_error) of the expectation ``f`` against ``y`` on the
+    customers both give; ``mae`` of ``point`` where the model has a point
+    forecast for absolute error of its own.  The total's relative error is
+    (predicted - actual) / |actual| (a margin total can be negative)."""
+    ok = ~np.isnan(f) & ~np.isnan(y)
+    err = f[ok] - y[ok]
+    mae_mean = float(np.mean(np.abs(err))) if ok.any() else np.nan
+    mae = mae_mean if point is None or not ok.any() else float(np.mean(np.abs(point[ok] - y[ok])))
+    rmse = float(np.sqrt(np.mean(err ** 2))) if ok.any() else np.nan
+    if not totals:
+        return cut_ts, model, target, int(ok.sum()), mae, mae_mean, rmse, np.nan, np.nan, np.nan
+    tot_p, tot_a = float(f[ok].sum()), float(y[ok].sum())
+    return (cut_ts, model, target, int(ok.sum()), mae, mae_mean, rmse, tot_p, tot_a,
+            (tot_p - tot_a) / abs(tot_a) if tot_a else np.nan)
+
+
 _SPEC = {"tm": InBody("a TransactionMatrix with customers, times and prices"),
          "cutoffs": InBody("dates at the start of a period, each leaving `periods` whole periods after it"),
          "periods": Interval("int", 1, None, "left"), "period": Options(_PERIODS),
@@ -169,30 +231,17 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
     if not models or bad:
         raise InvalidParameterError(f"The 'models' parameter of {owner} must name some of "
                                     f"{', '.join(FORECAST_MODELS)}. Got {bad or models!r}.")
-    cuts = [cutoffs] if isinstance(cutoffs, (str, pd.Timestamp)) else list(cutoffs)
-    if not cuts:
-        raise InvalidParameterError(f"The 'cutoffs' parameter of {owner} must hold at least one date.")
     p = purchases(tm, owner)
     if p.revenue is None:
         raise InvalidParameterError(f"{owner} needs purchase values; build the TransactionMatrix with prices.")
     table = period_table(p, period)
+    cuts = cutoff_periods(owner, cutoffs, period, periods, p.end, int(table.period.min()))
     n = len(p.labels)
     customers = pd.Index(p.labels)   # customer code -> label, and back with get_indexer
+    uses_season = seasonal and any(mdl in models for mdl in SEASONAL_MODELS)
     rows, cal, preds, notes = [], [], [], []
-    for raw in cuts:
-        cut_ts = _timestamp(owner, "cutoffs", raw, optional=False)
-        t = np.array([cut_ts.to_datetime64(), (cut_ts - pd.Timedelta(1, "ns")).to_datetime64()],
-                     dtype="datetime64[ns]")
-        cut, before = _periods(t, period)
-        if cut == before:
-            raise InvalidParameterError(
-                f"The 'cutoffs' parameter of {owner} must hold dates at the start of a {period!r} period "
-                f"(e.g. '2011-06-01' for months). Got {raw!r}.")
+    for cut_ts, cut in cuts:
         horizon_end = pd.Timestamp(_period_start_days(np.array([cut + periods]), period)[0], unit="D")  # day after
-        if horizon_end > p.end.normalize() + pd.Timedelta(days=1):
-            raise InvalidParameterError(
-                f"The 'cutoffs' parameter of {owner} must leave {periods} whole periods before the log ends "
-                f"({p.end:%Y-%m-%d}). Got {raw!r}.")
         seen = np.zeros(n, dtype=bool)
         seen[table.customer[table.period < cut]] = True
         who = np.flatnonzero(seen)
@@ -210,13 +259,17 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             season = None
-            if seasonal and period in SEASON_PERIODS:
-                si = seasonal_index(history, period, observation_end=hist_end)
-                if si.covered:
+            if uses_season and period in SEASON_PERIODS:
+                try:
+                    si = seasonal_index(history, period, observation_end=hist_end)
+                except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
+                    si = None
+                    notes.append(f"at {cut_ts:%Y-%m-%d}: no calendar effect: the index could not be estimated ({exc})")
+                if si is not None and si.covered:
                     season = si
-                else:
+                elif si is not None:
                     notes.append(f"at {cut_ts:%Y-%m-%d}: no calendar effect: {si.note}")
-            elif seasonal:
+            elif uses_season:
                 notes.append(f"at {cut_ts:%Y-%m-%d}: no calendar effect: the seasonal index is monthly or weekly, "
                              f"not {period!r}")
             if "markov" in models:
@@ -250,15 +303,11 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                     continue
                 y, f = actual[j][who], vals[j][who]
                 pt = point.get(name, (None,) * 3)[j]
-                g = f if pt is None else pt[who]
-                ok = ~np.isnan(f)
-                err = f[ok] - y[ok]
-                tot_a, tot_p = float(y[ok].sum()), float(f[ok].sum())
-                rows.append((cut_ts, name, target, season is not None, int(ok.sum()), float(np.mean(np.abs(g[ok] - y[ok]))),
-                             float(np.mean(np.abs(err))), float(np.sqrt(np.mean(err ** 2))), tot_p, tot_a,
-                             (tot_p - tot_a) / tot_a if tot_a else np.nan))
+                row = metric_row(cut_ts, name, target, y, f, point=None if pt is None else pt[who])
+                rows.append(row[:3] + (season is not None and name in SEASONAL_MODELS,) + row[3:])
                 if pt is not None:
-                    frame[f"{name}:{target}:median"] = g
+                    frame[f"{name}:{target}:median"] = pt[who]
+                ok = ~np.isnan(f)
                 frame[f"{name}:{target}"] = f
                 rank = pd.Series(f[ok]).rank(method="first", ascending=False).to_numpy()
                 dec = np.minimum((rank - 1) * deciles // max(ok.sum(), 1) + 1, deciles).astype(int)
@@ -266,9 +315,8 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 c = g.agg(customers=("actual", "size"), predicted=("predicted", "mean"), actual=("actual", "mean"))
                 cal.append(c.reset_index().assign(cutoff=cut_ts, model=name, target=target))
         preds.append(pd.DataFrame(frame))
-    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "seasonal", "customers", "mae", "mae_mean", "rmse",
-                                          "predicted",
-                                          "actual", "relative_error"])
+    metrics = pd.DataFrame(rows, columns=["cutoff", "model", "target", "seasonal", "customers", "mae", "mae_mean",
+                                          "rmse", "predicted", "actual", "relative_error"])
     calibration = pd.concat(cal, ignore_index=True)[["cutoff", "model", "target", "decile", "customers",
                                                      "predicted", "actual"]]
     return ForecastBacktest(metrics, calibration, pd.concat(preds, ignore_index=True), notes)
