@@ -3,7 +3,7 @@
 CDNOW (purchase occasions, no items): the BG/NBD, Pareto/NBD and Gamma-Gamma
 models fitted on the 39-week calibration period, a one-year CLV, and the
 holdout check.  Online Retail (invoice lines): RFM segments, the Pareto
-curve, decile tables, customer classes, the (r, f, m) state-transition
+curve, decile tables, customer classes, the (r, h, f, m) state-transition
 forecast and the CRM margin projection.
 
 Run: python examples/customer_value.py

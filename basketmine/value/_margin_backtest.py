@@ -89,7 +89,9 @@ def margin_backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period:
     - ``margin_forecast``: :func:`margin_forecast` of the history (expected
       revenue from the :class:`StateTransitionForecast`, ``observation_end``
       one instant before the cut-off), its ``value`` summed over the
-      periods;
+      periods; its ``mae`` is that of the same projection fed with the
+      chain's median revenue (the point forecast for absolute error, spread
+      evenly over the periods), ``mae_mean`` that of the expectation;
     - ``last_periods``: the customer's realised margin in the last
       ``periods`` periods before the cut-off, again.
 
