@@ -785,3 +785,22 @@ def test_forecast_backtest_runs_every_model_on_the_sample_and_checks_its_cutoffs
                    "StockCode", customer="CustomerID", time="InvoiceDate", quantity="Quantity", price="UnitPrice")
     with pytest.warns(UserWarning, match="returns at or after 2011-06-01 .*cancellations='drop'"):
         V.backtest(netted, ["2011-06-01"], models=("last_periods",))
+
+
+@pytest.mark.parametrize("name", ["bgnbd", "pareto_nbd"])
+def test_posterior_simulation_has_the_models_expectations(cdnow, name):
+    # the draws behind backtest's BG/NBD and Pareto/NBD medians: their means are the closed-form
+    # expected purchases (and purchases x Gamma-Gamma spend) of the same fit
+    from basketmine.value._forecast_backtest import posterior_draws, predictive_medians
+    s = quiet(V.summary, cdnow, observation_end="1997-09-30", unit="D")
+    model = quiet((V.BetaGeo if name == "bgnbd" else V.ParetoNBD)().fit, s)
+    gg = quiet(V.GammaGamma().fit, s[s["monetary_value"] > 0])
+    rows = s.sort_values("frequency", ascending=False).iloc[::60].head(12)   # from heavy to one-off buyers
+    t = 180.0
+    (_, bought, spent), = posterior_draws(name, model, rows, t, gg, draws=60_000, seed=3)
+    want = model.expected_purchases(t, rows).to_numpy()
+    np.testing.assert_allclose(bought.mean(axis=1), want, rtol=0.03, atol=0.01)
+    np.testing.assert_allclose(spent.mean(axis=1), want * gg.expected_spend(rows).to_numpy(), rtol=0.05, atol=0.5)
+    med_p, med_v = predictive_medians(name, model, rows, t, gg, draws=60_000, seed=3)
+    np.testing.assert_array_equal(med_p, np.median(bought, axis=1))
+    assert (med_p >= 0).all() and ((med_v == 0) == (med_p == 0)).all()

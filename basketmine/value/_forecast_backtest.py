@@ -36,8 +36,10 @@ class ForecastBacktest:
         ``purchases``, ``value``): ``seasonal`` (whether a calendar effect
         was applied at that cut-off), ``customers``; per customer the ``mae`` of
         the model's point forecast for absolute error (the median of its
-        forecast distribution where it gives one: the Markov chain's active
-        periods and value; otherwise its expectation), ``mae_mean`` and
+        forecast distribution: the Markov chain's for active periods and
+        value, BG/NBD's and Pareto/NBD's by simulation from their posteriors
+        (:func:`predictive_medians`); the naive answers' and the chain's
+        purchases are their expectation), ``mae_mean`` and
         ``rmse`` of its expectation; the ``predicted`` (expected) and
         ``actual`` totals and the total's ``relative_error``.  A model that
         does not forecast a target (the purchase models' active periods) has
@@ -100,9 +102,9 @@ def _naive(table, cut: int, k: int, n: int):
 
 def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, days: float,
                     customers: pd.Index, season=None):
-    """Expected purchases and value in the next ``days`` for every customer
-    code; with a covered ``season``, in operational time (``days`` already
-    converted)."""
+    """Expected and median purchases and value in the next ``days`` for
+    every customer code; with a covered ``season``, in operational time
+    (``days`` already converted)."""
     from ._models import BetaGeo, GammaGamma, ParetoNBD
     from ._seasonal import seasonal_summary
     from ._summary import summary
@@ -111,16 +113,74 @@ def _purchase_model(name: str, history: TransactionMatrix, end: pd.Timestamp, da
          else seasonal_summary(history, season, observation_end=end))
     model = (BetaGeo() if name == "bgnbd" else ParetoNBD()).fit(s)
     ep = model.expected_purchases(days, s).to_numpy(dtype=float)
+    gg = None
     value = np.full(len(s), np.nan)
     if "monetary_value" in s:
         gg = GammaGamma().fit(s[s["monetary_value"] > 0])   # a zero mean (returns netted) cannot be fitted
         value = ep * gg.expected_spend(s).to_numpy(dtype=float)
-    out_p = np.full(len(customers), np.nan)
-    out_v = np.full(len(customers), np.nan)
+    med_p, med_v = predictive_medians(name, model, s, days, gg)
     idx = customers.get_indexer(s.index)
+    out = [np.full(len(customers), np.nan) for _ in range(4)]
     # BG/NBD's purchases are repeat purchases: the same as purchase days after the first
-    out_p[idx], out_v[idx] = ep, value
-    return out_p, out_v
+    for o, v in zip(out, (ep, value, med_p, med_v)):
+        o[idx] = v
+    return out
+
+
+def predictive_medians(name: str, model, s: pd.DataFrame, t: float, gg=None, draws: int = 400,
+                       seed: int = 0, chunk: int = 4096):
+    """Each customer's median purchases (and value) over the next ``t``
+    under a fitted BG/NBD (``name="bgnbd"``) or Pareto/NBD, by simulation
+    from the posterior given their history (frequency ``x``, recency,
+    ``T``).
+
+    A customer is alive with the model's probability; an alive one has
+    purchase rate lambda ~ Gamma(r + x, alpha + T) and, for BG/NBD, a
+    dropout probability p ~ Beta(a, b + x): they buy min(Poisson(lambda t),
+    D) times, D ~ Geometric(p) being the purchase after which they drop;
+    for Pareto/NBD a dropout rate mu ~ Gamma(s, beta + T) and a remaining
+    lifetime tau ~ Exp(mu): Poisson(lambda min(t, tau)) purchases.  With a
+    Gamma-Gamma ``gg``, each purchase's value is Gamma(p, nu), nu from the
+    customer's posterior.  Seeded: the same data give the same medians."""
+    med_p = np.empty(len(s))
+    med_v = np.full(len(s), np.nan)
+    for sl, bought, spent in posterior_draws(name, model, s, t, gg, draws, seed, chunk):
+        med_p[sl] = np.median(bought, axis=1)
+        if spent is not None:
+            med_v[sl] = np.median(spent, axis=1)
+    return med_p, med_v
+
+
+def posterior_draws(name: str, model, s: pd.DataFrame, t: float, gg=None, draws: int = 400, seed: int = 0,
+                    chunk: int = 4096):
+    """The simulation behind :func:`predictive_medians`: per chunk of
+    customers, (rows, purchases drawn, values drawn or None), each
+    customers x ``draws``."""
+    rng = np.random.default_rng(seed)
+    x = s["frequency"].to_numpy(float)
+    T = s["T"].to_numpy(float)
+    alive = model.probability_alive(s).to_numpy(float)
+    prm = model.params_
+    if gg is not None:
+        post = gg.posterior(s.assign(monetary_value=s["monetary_value"].clip(lower=0)))
+        shape, rate = post["shape"].to_numpy(float), post["rate"].to_numpy(float)
+        pv = float(gg.params_["p"])
+    for lo in range(0, len(s), chunk):
+        sl = slice(lo, min(lo + chunk, len(s)))
+        n = sl.stop - sl.start
+        lam = rng.gamma(prm["r"] + x[sl, None], 1.0 / (prm["alpha"] + T[sl, None]), (n, draws))
+        if name == "bgnbd":
+            p = rng.beta(prm["a"], prm["b"] + x[sl, None], (n, draws))
+            bought = np.minimum(rng.poisson(lam * t), rng.geometric(np.clip(p, 1e-12, 1.0)))
+        else:
+            mu = rng.gamma(prm["s"], 1.0 / (prm["beta"] + T[sl, None]), (n, draws))
+            bought = rng.poisson(lam * np.minimum(t, rng.exponential(1.0 / mu)))
+        bought = np.where(rng.random((n, draws)) < alive[sl, None], bought, 0)
+        spent = None
+        if gg is not None:
+            nu = rng.gamma(shape[sl, None], 1.0 / rate[sl, None], (n, draws))
+            spent = np.where(bought > 0, rng.gamma(np.maximum(bought, 1) * pv, 1.0 / nu), 0.0)
+        yield sl, bought, spent
 
 
 def cutoff_periods(owner: str, cutoffs, period: str, periods: int, end: pd.Timestamp, first: int) -> list:
@@ -281,7 +341,7 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
                 for j, col in enumerate(("expected_active_periods", "expected_purchases", "expected_value",
                                          "median_active_periods", "median_value")):
                     m[j][idx] = tot[col].to_numpy()
-                # the medians are the point forecasts for absolute error; purchases have no median here
+                # the medians are the point forecasts for absolute error; the chain's purchases have none
                 pred["markov"] = (m[0], m[1], m[2])
                 point["markov"] = (m[3], None, m[4])
             days = (float((horizon_end - cut_ts) / pd.Timedelta(days=1)) if season is None
@@ -289,11 +349,12 @@ def backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period: str = 
             for name in ("bgnbd", "pareto_nbd"):
                 if name in models:
                     try:
-                        ep, ev = _purchase_model(name, history, hist_end, days, customers, season)
+                        ep, ev, mp, mv = _purchase_model(name, history, hist_end, days, customers, season)
                     except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
                         notes.append(f"{name} at {cut_ts:%Y-%m-%d}: not fitted ({exc})")
                         continue
                     pred[name] = (None, ep, ev)
+                    point[name] = (None, mp, mv)   # medians by simulation from the posterior
         frame = {"cutoff": cut_ts, "customer": p.labels[who]}
         for j, target in enumerate(TARGETS):
             frame[f"actual:{target}"] = actual[j][who]
