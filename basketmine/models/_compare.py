@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,6 +78,18 @@ class _Table:
 
     def frame(self):
         return pd.DataFrame(self.rows, columns=_COLUMNS)
+
+
+@contextmanager
+def _quiet_value_fits():
+    """The value models' convergence, numeric and data warnings, silenced:
+    compare reports their outcome in its table."""
+    from ..value import ConvergenceWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        yield
 
 
 def _X(f: Features) -> pd.DataFrame:
@@ -237,13 +250,10 @@ def _regression(f: Features, tab: _Table, plots: dict, rs: int):
         tab.add(mt, f"{name}: holdout spend", "mae", mae(p), "naive spend rate", mae(naive), secs)
         tab.add(mt, f"{name}: holdout spend", "rmse", rmse(p), "naive spend rate", rmse(naive), secs)
     # the value module's CLV: BG/NBD expected purchases x Gamma-Gamma expected spend
-    from ..value import BetaGeo, ConvergenceWarning, GammaGamma
+    from ..value import BetaGeo, GammaGamma
     t0 = time.perf_counter()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", UserWarning)
+        with _quiet_value_fits():
             from ..value import summary
             s = summary(f.split.calibration, observation_end=f.split.cutoff - pd.Timedelta(1, "ns"))
             s = s.reindex(cust.index)
@@ -308,14 +318,11 @@ def _run_backtest(tm: TransactionMatrix, f: Features) -> dict:
     period, periods, why = _backtest_period(s.cutoff, s.horizon)
     if why:
         return {"skip": why}
-    from ..value import ConvergenceWarning, backtest
+    from ..value import backtest
     t0 = time.perf_counter()
     try:
         # the log as given: the split has already warned of returns netted across the cut-off
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", UserWarning)
+        with _quiet_value_fits():
             bt = backtest(tm, [s.cutoff], periods, period=period, models=(*_BACKTEST_MODELS, "last_periods"))
     except (InvalidParameterError, ValueError, np.linalg.LinAlgError) as exc:
         return {"skip": f"value.backtest could not run at this cut-off: {str(exc).splitlines()[0]}"}

@@ -96,14 +96,21 @@ def margin_history(tm: TransactionMatrix, period: str = "M", *, expenses=None, m
     Freq: Q-DEC, Name: revenue, dtype: float64
     """
     owner = "margin_history"
+    p = costed_purchases(tm, owner, observation_end, margin_rate)
+    hist = _history(p, period, expenses, owner)
+    hist.attrs.pop("_ordinals")   # the callers' codes, not part of the result
+    return hist
+
+
+def costed_purchases(tm, owner: str, observation_end=None, margin_rate=None):
+    """:func:`purchases` with revenue and product cost (or a margin rate), as
+    every margin function needs them."""
     p = purchases(tm, owner, observation_end, margin_rate=margin_rate)
     if p.revenue is None or p.cost is None:
         raise InvalidParameterError(
             f"{owner} needs revenue and product cost: build the TransactionMatrix with price= and "
             f"cost= columns, or give margin_rate (e.g. 0.3 for a 30% gross margin).")
-    hist = _history(p, period, expenses, owner)
-    hist.attrs.pop("_ordinals")   # the callers' codes, not part of the result
-    return hist
+    return p
 
 
 def _history(p, period, expenses, owner):
@@ -202,11 +209,7 @@ def margin_forecast(tm: TransactionMatrix, period: str = "M", periods: int = 3, 
     [1, 2, 3]
     """
     owner = "margin_forecast"
-    p = purchases(tm, owner, observation_end, margin_rate=margin_rate)
-    if p.revenue is None or p.cost is None:
-        raise InvalidParameterError(
-            f"{owner} needs revenue and product cost: build the TransactionMatrix with price= and "
-            f"cost= columns, or give margin_rate (e.g. 0.3 for a 30% gross margin).")
+    p = costed_purchases(tm, owner, observation_end, margin_rate)
     last = last_complete_period(p.end, period)
     keep = _periods(p.time, period) <= last
     from ._summary import Purchases

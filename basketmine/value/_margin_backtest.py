@@ -15,8 +15,8 @@ from ..transactions import TransactionMatrix, warn_returns_after
 from ._models import ConvergenceWarning
 from ._forecast import StateTransitionForecast
 from ._forecast_backtest import cutoff_periods, metric_row
-from ._margin import _COSTED_TM, _EXPENSES, _history, margin_forecast
-from ._summary import MARGIN_RATE, _PERIODS, period_table, purchases
+from ._margin import _COSTED_TM, _EXPENSES, _history, costed_purchases, margin_forecast
+from ._summary import MARGIN_RATE, _PERIODS, period_table
 
 __all__ = ["MARGIN_MODELS", "MarginBacktest", "margin_backtest"]
 
@@ -145,11 +145,7 @@ def margin_backtest(tm: TransactionMatrix, cutoffs, periods: int = 3, *, period:
     3        last_rate  margin_rate        147    0.000             NaN
     """
     owner = "margin_backtest"
-    p = purchases(tm, owner, margin_rate=margin_rate)
-    if p.revenue is None or p.cost is None:
-        raise InvalidParameterError(
-            f"{owner} needs revenue and product cost: build the TransactionMatrix with price= and "
-            f"cost= columns, or give margin_rate (e.g. 0.3 for a 30% gross margin).")
+    p = costed_purchases(tm, owner, margin_rate=margin_rate)
     pt = period_table(p, period)
     cuts = cutoff_periods(owner, cutoffs, period, periods, p.end, int(pt.period.min()))
     hist = _history(p, period, expenses, owner)   # checks expenses once, for the whole log
